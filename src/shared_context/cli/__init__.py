@@ -1,0 +1,1 @@
+"""The ``scs`` command line."""

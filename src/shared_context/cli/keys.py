@@ -1,0 +1,65 @@
+"""``scs keys list|create|revoke``: manage API keys in the configured database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from shared_context.bootstrap import open_services
+from shared_context.config import Settings
+from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
+
+app = typer.Typer(help="List, create and revoke API keys.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show every key (never its value)."""
+
+    async def run() -> None:
+        async with open_services(Settings()) as services:
+            keys = await services.auth.keys.list()
+        if as_json:
+            typer.echo(json.dumps([k.to_dict() for k in keys], indent=2))
+            return
+        for key in keys:
+            state = "revoked" if key.revoked_at else "active"
+            perms = ",".join(sorted(p.value for p in key.permissions))
+            typer.echo(f"{key.key_id}  {key.name:<32} {perms:<18} {state}")
+
+    asyncio.run(run())
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="A unique name for the key.")],
+    admin: Annotated[bool, typer.Option(help="Ceiling read,write,admin.")] = False,
+) -> None:
+    """Create a key and print its value once."""
+
+    async def run() -> None:
+        async with open_services(Settings()) as services:
+            key, plain = await services.auth.keys.create(
+                name, ALL_PERMISSIONS if admin else AGENT_CEILING
+            )
+        typer.echo(f"Created {key.key_id} ({name}). Its value is shown only now:")
+        typer.echo(plain)
+
+    asyncio.run(run())
+
+
+@app.command()
+def revoke(name_or_id: Annotated[str, typer.Argument(help="Key name or key id.")]) -> None:
+    """Revoke a key; every token minted from it stops working."""
+
+    async def run() -> bool:
+        async with open_services(Settings()) as services:
+            return await services.auth.keys.revoke(name_or_id)
+
+    if not asyncio.run(run()):
+        typer.echo(f"No active key named or with id {name_or_id!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {name_or_id}.")

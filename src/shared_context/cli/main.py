@@ -1,0 +1,86 @@
+"""``scs`` / ``shared-context-server``: serve, keys, client-config, and operator commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shared_context.cli import client_config
+from shared_context.cli import keys as keys_cmd
+from shared_context.config import Settings
+from shared_context.domain.errors import SharedContextError
+
+app = typer.Typer(
+    name="scs",
+    help="Shared Context Server: the shared blackboard for teams of AI agents (MCP).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(keys_cmd.app, name="keys")
+app.command("client-config")(client_config.client_config)
+
+
+def settings_from(db: str | None, data_dir: Path | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if db is not None:
+        overrides["database_url"] = db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def serve(
+    transport: Annotated[str, typer.Option(help="http or stdio.")] = "http",
+    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default 23456).")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL or SQLite file path.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    allow_remote: Annotated[
+        bool, typer.Option(help="Allow listening beyond loopback with generated keys.")
+    ] = False,
+) -> None:
+    """Run the server (Streamable HTTP at /mcp, or stdio)."""
+    from shared_context.cli.serving import run_http, run_stdio
+
+    settings = settings_from(db, data_dir)
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+    if allow_remote:
+        settings.allow_remote = True
+    configure_logging(settings.log_level)
+    try:
+        if transport == "stdio":
+            asyncio.run(run_stdio(settings))
+        elif transport == "http":
+            asyncio.run(run_http(settings))
+        else:
+            raise typer.BadParameter("transport must be http or stdio")
+    except SharedContextError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

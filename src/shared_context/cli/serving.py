@@ -1,0 +1,52 @@
+"""Running the server on a transport until a signal asks it to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+
+from shared_context.bootstrap import build_http_app, check_listen_address, open_services
+from shared_context.config import Settings
+from shared_context.mcp.server import build_mcp
+
+log = logging.getLogger("shared_context")
+
+
+async def run_http(settings: Settings) -> None:
+    check_listen_address(settings)
+    async with open_services(settings) as services:
+        http = build_http_app(services)
+        config = uvicorn.Config(
+            http,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+        log.info(
+            "Shared Context Server on http://%s:%d/mcp (database: %s)",
+            settings.host,
+            settings.port,
+            services.store.dialect,
+        )
+        await server.serve()
+    log.info("stopped; all acknowledged writes are committed")
+
+
+async def run_stdio(settings: Settings) -> None:
+    async with open_services(settings) as services:
+        mcp = build_mcp(services)
+        task = asyncio.ensure_future(mcp.run_stdio_async(show_banner=False))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            log.info("stdio server stopping on signal")

@@ -1,0 +1,87 @@
+"""All settings, read once from ``SCS_*`` environment variables or a ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "shared-context"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SCS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the SQLite database and generated key files.",
+    )
+    database_url: str = Field(
+        default="",
+        description="sqlite:///path/to.db (default: <data_dir>/shared_context.db) "
+        "or postgresql://user@host/db for scale-out.",
+    )
+    host: str = Field(default="127.0.0.1", description="HTTP listen address.")
+    port: int = Field(default=23456, ge=0, le=65535, description="HTTP listen port.")
+    allow_remote: bool = Field(
+        default=False,
+        description="Allow listening beyond loopback even with generated keys.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra Host header values accepted by the HTTP server (DNS-rebinding guard).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra browser Origins accepted by the HTTP server.",
+    )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest HTTP request body accepted; larger ones get HTTP 413.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="API key with the read+write ceiling, given by configuration."
+    )
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="API key with the read+write+admin ceiling."
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 signing secret (>= 32 bytes). Unset: generated once, kept in the DB.",
+    )
+    jwt_issuer: str = Field(default="shared-context-server", description="JWT iss claim.")
+    jwt_audience: str = Field(default="shared-context-agents", description="JWT aud claim.")
+    token_ttl_seconds: int = Field(
+        default=3600, ge=60, le=7 * 86400, description="Lifetime of agent tokens."
+    )
+    agent_token: SecretStr | None = Field(
+        default=None,
+        description="Token used for resource reads and subscriptions over stdio.",
+    )
+    max_content_chars: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Longest message content accepted."
+    )
+    read_pool_size: int = Field(default=4, ge=1, le=32, description="SQLite read connections.")
+    write_batch_max: int = Field(
+        default=256, ge=1, le=10_000, description="Most writes committed in one transaction."
+    )
+    write_queue_max: int = Field(
+        default=10_000, ge=1, description="Writes waiting for the writer before callers wait."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long SQLite waits on a lock held elsewhere."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'shared_context.db'}"

@@ -1,0 +1,1 @@
+"""Rules of the product: models, errors, visibility, permissions, identifiers and time."""

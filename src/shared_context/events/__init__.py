@@ -1,0 +1,1 @@
+"""In-process event bus (and, for PostgreSQL, its cross-instance bridge)."""

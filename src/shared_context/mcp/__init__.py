@@ -1,0 +1,1 @@
+"""The MCP transport: tools, resources and prompts, thin adapters over services."""

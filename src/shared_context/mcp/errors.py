@@ -1,0 +1,85 @@
+"""The one place that turns exceptions into MCP tool results (``isError`` + structured body)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pydantic
+from fastmcp.exceptions import ValidationError as FastMCPValidationError
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from fastmcp.tools.base import ToolResult
+from mcp import types as mcp_types
+
+from shared_context.domain.errors import ErrorCode, SharedContextError
+
+log = logging.getLogger(__name__)
+
+
+def error_result(body: dict[str, Any]) -> ToolResult:
+    return ToolResult(structured_content=body, is_error=True)
+
+
+def describe_validation(exc: BaseException) -> str:
+    """Field-by-field text without echoing the (possibly huge or secret) input."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, pydantic.ValidationError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, pydantic.ValidationError):
+        parts = []
+        for err in cause.errors(include_input=False, include_url=False)[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "call") or "arguments"
+            parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        return "Invalid arguments: " + "; ".join(parts)
+    return "Invalid arguments: " + str(exc).splitlines()[0][:200]
+
+
+class ErrorMiddleware(Middleware):
+    async def on_call_tool(
+        self,
+        context: MiddlewareContext[mcp_types.CallToolRequestParams],
+        call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
+    ) -> ToolResult:
+        try:
+            return await call_next(context)
+        except Exception as exc:
+            return self.to_result(exc, context.message.name)
+
+    @staticmethod
+    def to_result(exc: BaseException, tool: str) -> ToolResult:
+        # FastMCP wraps a tool's exception in ToolError; the cause carries our error.
+        root = _find(
+            exc,
+            (SharedContextError, FastMCPValidationError, pydantic.ValidationError, RecursionError),
+        )
+        if isinstance(root, SharedContextError):
+            return error_result(root.to_dict())
+        if isinstance(root, FastMCPValidationError | pydantic.ValidationError):
+            return _invalid(describe_validation(root))
+        if isinstance(root, RecursionError):
+            return _invalid("Invalid arguments: nested too deeply.")
+        log.error("tool %s failed", tool, exc_info=exc)
+        return error_result(
+            {
+                "success": False,
+                "code": ErrorCode.INTERNAL_ERROR.value,
+                "message": "The server hit an unexpected error; it has been logged.",
+            }
+        )
+
+
+def _invalid(message: str) -> ToolResult:
+    return error_result(
+        {"success": False, "code": ErrorCode.INVALID_INPUT.value, "message": message}
+    )
+
+
+def _find(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, kinds):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None

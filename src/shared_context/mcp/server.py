@@ -1,0 +1,30 @@
+"""Build the FastMCP server for one set of services."""
+
+from __future__ import annotations
+
+from fastmcp import FastMCP
+
+from shared_context import __version__
+from shared_context.mcp.errors import ErrorMiddleware
+from shared_context.mcp.tools import auth, messages, sessions
+from shared_context.services.container import Services
+
+INSTRUCTIONS = (
+    "Shared Context Server: a shared blackboard for teams of agents. Call authenticate_agent "
+    "with your API key first, then pass the returned token as auth_token (or as an HTTP "
+    "bearer token). Create or join a session, post messages with a visibility, read what "
+    "others posted."
+)
+
+
+def build_mcp(app: Services) -> FastMCP:
+    mcp = FastMCP(
+        "shared-context-server",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        middleware=[ErrorMiddleware()],
+        mask_error_details=True,
+    )
+    for module in (auth, sessions, messages):
+        module.register(mcp, app)
+    return mcp

@@ -1,0 +1,26 @@
+"""MCP tools, one module per area; each exposes ``register(mcp, app)``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+AuthToken = Annotated[
+    str | None,
+    Field(
+        description="Token from authenticate_agent. Optional when the HTTP request carries "
+        "'Authorization: Bearer <token>'.",
+        max_length=4096,
+    ),
+]
+SessionId = Annotated[
+    str, Field(description="Session id, e.g. session_0123456789abcdef.", max_length=64)
+]
+Metadata = Annotated[
+    dict[str, object] | None,
+    Field(description="JSON object, at most 50 keys and 10,000 bytes serialised."),
+]
+Cursor = Annotated[
+    str | None, Field(description="next_cursor from the previous page.", max_length=64)
+]

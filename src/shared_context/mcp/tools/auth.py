@@ -1,0 +1,50 @@
+"""authenticate_agent, refresh_token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+from shared_context.mcp.identity import caller, header_api_key
+from shared_context.mcp.tools import AuthToken
+from shared_context.services.container import Services
+
+
+def register(mcp: FastMCP, app: Services) -> None:
+    @mcp.tool(annotations={"title": "Authenticate agent"})
+    async def authenticate_agent(
+        agent_id: Annotated[
+            str,
+            Field(
+                description="1-100 chars of [A-Za-z0-9_.-], starting alphanumeric.", max_length=200
+            ),
+        ],
+        agent_type: Annotated[
+            str,
+            Field(description="Kind of agent, e.g. claude, gemini, codex, script.", max_length=100),
+        ] = "generic",
+        api_key: Annotated[
+            str | None,
+            Field(
+                description="API key; optional when sent as the X-API-Key header.", max_length=512
+            ),
+        ] = None,
+        requested_permissions: Annotated[
+            list[str] | None,
+            Field(description="Subset of read, write, admin. Default read, write.", max_length=3),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Exchange an API key for an agent token (JWT). Granted permissions are the requested
+        ones that the key's ceiling allows. Pass the token as auth_token on every other tool,
+        or as an HTTP bearer token."""
+        return await app.auth.authenticate(
+            agent_id, agent_type, api_key or header_api_key(), requested_permissions
+        )
+
+    @mcp.tool(annotations={"title": "Refresh token"})
+    async def refresh_token(auth_token: AuthToken = None) -> dict[str, Any]:
+        """Issue a fresh token for the same agent and revoke the one presented."""
+        principal = await caller(app, auth_token)
+        return await app.auth.refresh(principal)

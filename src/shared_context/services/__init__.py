@@ -1,0 +1,1 @@
+"""Use cases, each implemented once; every transport calls these."""

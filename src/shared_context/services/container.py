@@ -1,0 +1,26 @@
+"""The set of services one server instance runs, built by ``bootstrap``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared_context.config import Settings
+from shared_context.domain.clock import Clock
+from shared_context.events.bus import EventBus
+from shared_context.services.audit import AuditRecorder
+from shared_context.services.auth import AuthService
+from shared_context.services.messages import MessageService
+from shared_context.services.sessions import SessionService
+from shared_context.storage.base import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    bus: EventBus
+    clock: Clock
+    audit: AuditRecorder
+    auth: AuthService
+    sessions: SessionService
+    messages: MessageService

@@ -1,0 +1,237 @@
+"""Posting and reading messages; visibility is applied by storage via domain.visibility."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from shared_context.domain.clock import Clock, parse_iso
+from shared_context.domain.errors import InvalidInput, PermissionDenied, message_not_found
+from shared_context.domain.ids import check_agent_id, check_idempotency_key
+from shared_context.domain.models import Message, MessageQuery, NewMessage, Principal, Visibility
+from shared_context.domain.permissions import Permission, require
+from shared_context.domain.validation import (
+    check_int,
+    check_metadata,
+    check_text,
+    decode_cursor,
+    encode_cursor,
+)
+from shared_context.domain.visibility import can_see
+from shared_context.events.bus import Event, EventBus, EventKind
+from shared_context.services.audit import AuditRecorder
+from shared_context.services.sessions import SessionService
+from shared_context.storage.base import Store
+
+MAX_PAGE = 1000
+
+
+def parse_visibility(value: object) -> Visibility:
+    try:
+        return Visibility(str(value))
+    except ValueError as exc:
+        raise InvalidInput(
+            "visibility must be one of public, private, agent_only, admin_only; "
+            f"got {str(value)[:30]!r}."
+        ) from exc
+
+
+def parse_message_id(value: object, field: str) -> int:
+    return check_int(value, field, low=1, high=2**62)
+
+
+class MessageService:
+    def __init__(
+        self,
+        store: Store,
+        sessions: SessionService,
+        bus: EventBus,
+        audit: AuditRecorder,
+        clock: Clock,
+        *,
+        max_content_chars: int,
+    ) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._bus = bus
+        self._audit = audit
+        self._clock = clock
+        self._max_content = max_content_chars
+
+    async def add(
+        self,
+        principal: Principal,
+        session_id: object,
+        content: object,
+        visibility: object = "public",
+        metadata: object = None,
+        parent_message_id: object = None,
+        idempotency_key: object = None,
+    ) -> dict[str, Any]:
+        require(principal, Permission.WRITE)
+        session = await self._sessions.require_session(session_id)
+        text = check_text(content, "content", max_chars=self._max_content)
+        vis = parse_visibility(visibility)
+        if vis is Visibility.ADMIN_ONLY:
+            require(principal, Permission.ADMIN)
+        meta = check_metadata(metadata)
+        parent = (
+            None
+            if parent_message_id is None
+            else parse_message_id(parent_message_id, "parent_message_id")
+        )
+        key = None if idempotency_key is None else check_idempotency_key(idempotency_key)
+        new = NewMessage(
+            session_id=session.session_id,
+            sender=principal.agent_id,
+            sender_type=principal.agent_type,
+            content=text,
+            visibility=vis,
+            metadata=meta,
+            parent_message_id=parent,
+            created_at=self._clock.now(),
+            idempotency_key=key,
+        )
+        message, created = await self._store.add_message(
+            new,
+            self._audit.event(
+                "add_message", principal, session_id=session.session_id, visibility=vis.value
+            ),
+        )
+        if created:
+            self._bus.publish(
+                Event(
+                    EventKind.MESSAGE_ADDED,
+                    session_id=message.session_id,
+                    agent_id=principal.agent_id,
+                    message_id=message.id,
+                    data={"message": message},
+                )
+            )
+        elif message.session_id != session.session_id:
+            raise InvalidInput(
+                "This idempotency_key was already used for a message in another session."
+            )
+        return {
+            "success": True,
+            "message_id": message.id,
+            "session_id": message.session_id,
+            "timestamp": message.to_dict()["timestamp"],
+            "visibility": message.visibility.value,
+            "duplicate": not created,
+        }
+
+    async def read(self, principal: Principal, query: MessageQuery) -> tuple[list[Message], bool]:
+        """One page of visible messages and whether more follow."""
+        require(principal, Permission.READ)
+        await self._sessions.require_session(query.session_id)
+        limit = query.limit
+        probe = dataclasses.replace(query, limit=limit + 1)
+        found = await self._store.get_messages(principal, probe)
+        return found[:limit], len(found) > limit
+
+    async def get(
+        self,
+        principal: Principal,
+        session_id: object,
+        *,
+        limit: object = 50,
+        cursor: object = None,
+        offset: object = None,
+        since_id: object = None,
+    ) -> dict[str, Any]:
+        page_size = check_int(limit, "limit", low=1, high=MAX_PAGE)
+        after = decode_cursor(cursor)
+        if since_id is not None:
+            after = max(after or 0, check_int(since_id, "since_id", low=0, high=2**62))
+        skip = 0 if offset is None else check_int(offset, "offset", low=0, high=100_000)
+        sid = str(session_id)
+        query = MessageQuery(session_id=sid, limit=page_size + skip, after_id=after)
+        if skip:
+            found, more = await self.read(principal, query)
+            found = found[skip:]
+        else:
+            found, more = await self.read(principal, query)
+        return _page(found, more)
+
+    async def get_advanced(
+        self,
+        principal: Principal,
+        session_id: object,
+        *,
+        include_admin_only: bool = False,
+        sender: object = None,
+        visibility: object = None,
+        since: object = None,
+        until: object = None,
+        parent_message_id: object = None,
+        limit: object = 50,
+        cursor: object = None,
+    ) -> dict[str, Any]:
+        query = MessageQuery(
+            session_id=str(session_id),
+            limit=check_int(limit, "limit", low=1, high=MAX_PAGE),
+            after_id=decode_cursor(cursor),
+            sender=None if sender is None else check_agent_id(sender, "sender"),
+            visibility=None if visibility is None else parse_visibility(visibility),
+            since=None if since is None else parse_iso(str(since), "since"),
+            until=None if until is None else parse_iso(str(until), "until"),
+            parent_message_id=None
+            if parent_message_id is None
+            else parse_message_id(parent_message_id, "parent_message_id"),
+            include_admin_only=bool(include_admin_only),
+        )
+        if include_admin_only and not principal.is_admin:
+            raise PermissionDenied("include_admin_only needs the admin permission.")
+        found, more = await self.read(principal, query)
+        return _page(found, more)
+
+    async def set_visibility(
+        self, principal: Principal, session_id: object, message_id: object, visibility: object
+    ) -> dict[str, Any]:
+        require(principal, Permission.WRITE)
+        session = await self._sessions.require_session(session_id)
+        mid = parse_message_id(message_id, "message_id")
+        vis = parse_visibility(visibility)
+        existing = await self._store.get_message(session.session_id, mid)
+        if existing is None or not can_see(principal, existing):
+            raise message_not_found(mid)
+        if existing.sender != principal.agent_id and not principal.is_admin:
+            raise PermissionDenied(
+                "Only the message's sender or an admin can change its visibility."
+            )
+        if vis is Visibility.ADMIN_ONLY:
+            require(principal, Permission.ADMIN)
+        updated = await self._store.set_visibility(
+            session.session_id,
+            mid,
+            vis,
+            self._audit.event(
+                "set_message_visibility",
+                principal,
+                session_id=session.session_id,
+                message_id=mid,
+                old=existing.visibility.value,
+                new=vis.value,
+            ),
+        )
+        self._bus.publish(
+            Event(
+                EventKind.VISIBILITY_CHANGED,
+                session_id=session.session_id,
+                agent_id=principal.agent_id,
+                message_id=mid,
+                data={"message": updated, "old_visibility": existing.visibility.value},
+            )
+        )
+        return {"success": True, "message": updated.to_dict()}
+
+
+def _page(found: list[Message], more: bool) -> dict[str, Any]:
+    return {
+        "success": True,
+        "messages": [m.to_dict() for m in found],
+        "count": len(found),
+        "has_more": more,
+        "next_cursor": encode_cursor(found[-1].id) if more and found else None,
+    }

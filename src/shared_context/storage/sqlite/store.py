@@ -1,0 +1,463 @@
+"""The SQLite implementation of ``storage.base.Store``."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from shared_context.domain import visibility as vis
+from shared_context.domain.errors import (
+    ErrorCode,
+    NotFound,
+    StorageError,
+    message_not_found,
+    session_not_found,
+)
+from shared_context.domain.models import (
+    ApiKey,
+    AuditEvent,
+    Message,
+    MessageQuery,
+    NewMessage,
+    Principal,
+    Session,
+    Visibility,
+)
+from shared_context.domain.validation import dumps
+from shared_context.storage.sqlite import rows
+from shared_context.storage.sqlite.engine import ReadPool, connect
+from shared_context.storage.sqlite.guards import check_session_writable
+from shared_context.storage.sqlite.schema import migrate
+from shared_context.storage.sqlite.writer import SqliteWriter
+from shared_context.storage.stats import StorageStats
+
+
+def insert_audit(conn: sqlite3.Connection, event: AuditEvent) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (ts, agent_id, event_type, session_id, outcome, details) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            event.timestamp,
+            event.agent_id,
+            event.event_type,
+            event.session_id,
+            event.outcome,
+            dumps(event.details),
+        ),
+    )
+
+
+class SqliteStore:
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read_pool_size: int = 4,
+        batch_max: int = 256,
+        queue_max: int = 10_000,
+        busy_timeout_ms: int = 5000,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.path = path
+        self._stats = StorageStats()
+        self._busy = busy_timeout_ms
+        self._sync = synchronous
+        self._writer = SqliteWriter(
+            self._writer_conn, batch_max=batch_max, queue_max=queue_max, stats=self._stats
+        )
+        self._reads = ReadPool(path, read_pool_size, busy_timeout_ms, self._stats)
+        self._started = False
+
+    def _writer_conn(self) -> sqlite3.Connection:
+        return connect(
+            self.path, busy_timeout_ms=self._busy, synchronous=self._sync, readonly=False
+        )
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._writer_conn()
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+        self._writer.start()
+        self._started = True
+
+    async def close(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        await self._writer.close()
+        self._reads.close()
+
+    async def ping(self) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("SELECT 1 FROM schema_version LIMIT 1").fetchone()
+
+        try:
+            await self._reads.run(fn)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    def stats(self) -> dict[str, Any]:
+        return self._stats.snapshot()
+
+    async def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            candidate = Path(str(self.path) + suffix)
+            if candidate.exists():
+                total += candidate.stat().st_size
+        return total
+
+    async def read(self, fn: Any) -> Any:
+        """Run a read function on the pool (for adapters' feature modules)."""
+        return await self._reads.run(fn)
+
+    async def write(self, fn: Any) -> Any:
+        """Run a write function in the next group commit (for adapters' feature modules)."""
+        return await self._writer.submit(fn)
+
+    # --- secrets and keys -------------------------------------------------------------------
+    async def get_or_create_secret(self, name: str, candidate: str) -> str:
+        def fn(conn: sqlite3.Connection) -> str:
+            conn.execute(
+                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)",
+                (name, candidate),
+            )
+            row = conn.execute(
+                "SELECT value FROM server_secrets WHERE name = ?", (name,)
+            ).fetchone()
+            return str(row[0])
+
+        result: str = await self._writer.submit(fn)
+        return result
+
+    async def add_api_key(self, key: ApiKey, key_hash: str) -> bool:
+        def fn(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO api_keys (key_id, name, key_hash, permissions, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    key.key_id,
+                    key.name,
+                    key_hash,
+                    json.dumps(sorted(p.value for p in key.permissions)),
+                    key.created_at,
+                ),
+            )
+            return cur.rowcount == 1
+
+        added: bool = await self._writer.submit(fn)
+        return added
+
+    async def find_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        def fn(conn: sqlite3.Connection) -> ApiKey | None:
+            row = conn.execute(
+                f"SELECT {rows.KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)
+            ).fetchone()
+            return rows.api_key(row) if row else None
+
+        found: ApiKey | None = await self._reads.run(fn)
+        return found
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        def fn(conn: sqlite3.Connection) -> list[ApiKey]:
+            cur = conn.execute(f"SELECT {rows.KEY_COLUMNS} FROM api_keys ORDER BY created_at")
+            return [rows.api_key(r) for r in cur.fetchall()]
+
+        keys: list[ApiKey] = await self._reads.run(fn)
+        return keys
+
+    async def revoke_api_key(self, name_or_id: str, at: float) -> bool:
+        def fn(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = ? "
+                "WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL",
+                (at, name_or_id, name_or_id),
+            )
+            return cur.rowcount > 0
+
+        revoked: bool = await self._writer.submit(fn)
+        return revoked
+
+    async def revoke_token(self, jti: str, expires_at: float) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
+                (jti, expires_at),
+            )
+
+        await self._writer.submit(fn)
+
+    async def token_revocation(self, jti: str, key_id: str) -> tuple[bool, bool]:
+        def fn(conn: sqlite3.Connection) -> tuple[bool, bool]:
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?), "
+                "NOT EXISTS (SELECT 1 FROM api_keys WHERE key_id = ? AND revoked_at IS NULL)",
+                (jti, key_id),
+            ).fetchone()
+            return bool(row[0]), bool(row[1])
+
+        result: tuple[bool, bool] = await self._reads.run(fn)
+        return result
+
+    # --- sessions ---------------------------------------------------------------------------
+    async def create_session(self, session: Session, audit: AuditEvent) -> Session:
+        def fn(conn: sqlite3.Connection) -> Session:
+            cur = conn.execute(
+                "INSERT INTO sessions (session_id, purpose, metadata, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    session.session_id,
+                    session.purpose,
+                    dumps(session.metadata),
+                    session.created_by,
+                    session.created_at,
+                ),
+            )
+            insert_audit(conn, audit)
+            return Session(
+                seq=int(cur.lastrowid or 0),
+                session_id=session.session_id,
+                purpose=session.purpose,
+                metadata=session.metadata,
+                created_by=session.created_by,
+                created_at=session.created_at,
+                is_active=True,
+            )
+
+        created: Session = await self._writer.submit(fn)
+        return created
+
+    async def get_session(self, session_id: str) -> Session | None:
+        def fn(conn: sqlite3.Connection) -> Session | None:
+            row = conn.execute(
+                f"SELECT {rows.SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            return rows.session(row) if row else None
+
+        found: Session | None = await self._reads.run(fn)
+        return found
+
+    async def list_sessions(
+        self, *, active_only: bool, created_by: str | None, limit: int, after_seq: int | None
+    ) -> list[Session]:
+        where = ["1 = 1"]
+        params: list[Any] = []
+        if active_only:
+            where.append("is_active = 1")
+        if created_by is not None:
+            where.append("created_by = ?")
+            params.append(created_by)
+        if after_seq is not None:
+            where.append("seq < ?")
+            params.append(after_seq)
+        sql = (
+            f"SELECT {rows.SESSION_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
+            "ORDER BY seq DESC LIMIT ?"
+        )
+        params.append(limit)
+
+        def fn(conn: sqlite3.Connection) -> list[Session]:
+            return [rows.session(r) for r in conn.execute(sql, params).fetchall()]
+
+        found: list[Session] = await self._reads.run(fn)
+        return found
+
+    async def close_session(self, session_id: str, at: float, audit: AuditEvent) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE sessions SET is_active = 0, closed_at = ? WHERE session_id = ?",
+                (at, session_id),
+            )
+            if cur.rowcount == 0:
+                raise session_not_found(session_id)
+            insert_audit(conn, audit)
+
+        await self._writer.submit(fn)
+
+    async def visible_counts(self, viewer: Principal, session_ids: Sequence[str]) -> dict[str, int]:
+        if not session_ids:
+            return {}
+        cond, params = vis.sql_filter(viewer)
+        marks = ",".join("?" * len(session_ids))
+        sql = (
+            f"SELECT m.session_id, COUNT(*) FROM messages m WHERE m.session_id IN ({marks}) "
+            f"AND {cond} GROUP BY m.session_id"
+        )
+
+        def fn(conn: sqlite3.Connection) -> dict[str, int]:
+            found = dict(conn.execute(sql, [*session_ids, *params]).fetchall())
+            return {sid: int(found.get(sid, 0)) for sid in session_ids}
+
+        counts: dict[str, int] = await self._reads.run(fn)
+        return counts
+
+    async def participants(self, viewer: Principal, session_id: str) -> list[str]:
+        cond, params = vis.sql_filter(viewer)
+        sql = (
+            f"SELECT DISTINCT m.sender FROM messages m WHERE m.session_id = ? AND {cond} "
+            "ORDER BY m.sender LIMIT 1000"
+        )
+
+        def fn(conn: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in conn.execute(sql, [session_id, *params]).fetchall()]
+
+        found: list[str] = await self._reads.run(fn)
+        return found
+
+    # --- messages ---------------------------------------------------------------------------
+    async def add_message(self, new: NewMessage, audit: AuditEvent) -> tuple[Message, bool]:
+        def fn(conn: sqlite3.Connection) -> tuple[Message, bool]:
+            if new.idempotency_key is not None:
+                row = conn.execute(
+                    f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m "
+                    "WHERE m.sender = ? AND m.idempotency_key = ?",
+                    (new.sender, new.idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return rows.message(row), False
+            check_session_writable(conn, new.session_id, new.sender, new.created_at)
+            if new.parent_message_id is not None:
+                parent = conn.execute(
+                    "SELECT 1 FROM messages WHERE id = ? AND session_id = ?",
+                    (new.parent_message_id, new.session_id),
+                ).fetchone()
+                if parent is None:
+                    raise message_not_found(new.parent_message_id)
+            cur = conn.execute(
+                "INSERT INTO messages (session_id, sender, sender_type, content, visibility, "
+                "metadata, parent_message_id, created_at, idempotency_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.session_id,
+                    new.sender,
+                    new.sender_type,
+                    new.content,
+                    new.visibility.value,
+                    dumps(new.metadata),
+                    new.parent_message_id,
+                    new.created_at,
+                    new.idempotency_key,
+                ),
+            )
+            message_id = int(cur.lastrowid or 0)
+            insert_audit(conn, _with_details(audit, message_id=message_id))
+            return (
+                Message(
+                    id=message_id,
+                    session_id=new.session_id,
+                    sender=new.sender,
+                    sender_type=new.sender_type,
+                    content=new.content,
+                    visibility=new.visibility,
+                    metadata=new.metadata,
+                    parent_message_id=new.parent_message_id,
+                    created_at=new.created_at,
+                ),
+                True,
+            )
+
+        result: tuple[Message, bool] = await self._writer.submit(fn)
+        return result
+
+    async def get_messages(self, viewer: Principal, query: MessageQuery) -> list[Message]:
+        sql, params = message_query_sql(viewer, query)
+
+        def fn(conn: sqlite3.Connection) -> list[Message]:
+            return [rows.message(r) for r in conn.execute(sql, params).fetchall()]
+
+        found: list[Message] = await self._reads.run(fn)
+        return found
+
+    async def get_message(self, session_id: str, message_id: int) -> Message | None:
+        def fn(conn: sqlite3.Connection) -> Message | None:
+            row = conn.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m "
+                "WHERE m.id = ? AND m.session_id = ?",
+                (message_id, session_id),
+            ).fetchone()
+            return rows.message(row) if row else None
+
+        found: Message | None = await self._reads.run(fn)
+        return found
+
+    async def set_visibility(
+        self, session_id: str, message_id: int, visibility: Visibility, audit: AuditEvent
+    ) -> Message:
+        def fn(conn: sqlite3.Connection) -> Message:
+            cur = conn.execute(
+                "UPDATE messages SET visibility = ? WHERE id = ? AND session_id = ?",
+                (visibility.value, message_id, session_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound("Message not found.", code=ErrorCode.MESSAGE_NOT_FOUND)
+            insert_audit(conn, audit)
+            row = conn.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)
+            ).fetchone()
+            return rows.message(row)
+
+        updated: Message = await self._writer.submit(fn)
+        return updated
+
+    async def last_message_id(self, session_id: str) -> int:
+        def fn(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            return int(row[0])
+
+        last: int = await self._reads.run(fn)
+        return last
+
+    # --- audit ------------------------------------------------------------------------------
+    async def record_audit(self, event: AuditEvent) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            insert_audit(conn, event)
+
+        await self._writer.submit(fn)
+
+
+def _with_details(event: AuditEvent, **extra: Any) -> AuditEvent:
+    return AuditEvent(
+        event_type=event.event_type,
+        agent_id=event.agent_id,
+        outcome=event.outcome,
+        session_id=event.session_id,
+        details={**event.details, **extra},
+        timestamp=event.timestamp,
+    )
+
+
+def message_query_sql(viewer: Principal, query: MessageQuery) -> tuple[str, list[Any]]:
+    cond, vparams = vis.sql_filter(viewer, include_admin_only=query.include_admin_only)
+    where = ["m.session_id = ?", cond]
+    params: list[Any] = [query.session_id, *vparams]
+    for clause, value in (
+        ("m.id > ?", query.after_id),
+        ("m.id < ?", query.before_id),
+        ("m.sender = ?", query.sender),
+        ("m.visibility = ?", query.visibility.value if query.visibility else None),
+        ("m.created_at >= ?", query.since),
+        ("m.created_at <= ?", query.until),
+        ("m.parent_message_id = ?", query.parent_message_id),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    order = "DESC" if query.newest_first else "ASC"
+    sql = (
+        f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(where)} "
+        f"ORDER BY m.id {order} LIMIT ?"
+    )
+    params.append(query.limit)
+    return sql, params

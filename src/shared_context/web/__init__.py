@@ -1,0 +1,1 @@
+"""HTTP endpoints beside /mcp: health, metrics, dashboard."""
