@@ -27,7 +27,9 @@ from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
+from shared_context.services.metrics import MetricsService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 from shared_context.storage.sqlite.store import SqliteStore
@@ -142,7 +144,9 @@ async def open_services(
         messages = MessageService(
             store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
         )
-        yield Services(
+        metrics = MetricsService(store, clock)
+        maintenance = Maintenance()
+        services = Services(
             settings=settings,
             store=store,
             bus=bus,
@@ -151,9 +155,30 @@ async def open_services(
             auth=auth,
             sessions=sessions,
             messages=messages,
+            metrics=metrics,
+            maintenance=maintenance,
         )
+        register_jobs(services)
+        metrics.register_section("maintenance", maintenance.status)
+        maintenance.start()
+        try:
+            yield services
+        finally:
+            await maintenance.stop()
     finally:
         await store.close()
+
+
+def register_jobs(app: Services) -> None:
+    """Every background job of the server, in one place."""
+    clock, store = app.clock, app.store
+
+    async def storage_upkeep() -> None:
+        await store.maintain(clock.now())
+
+    app.maintenance.add_job(
+        "storage_upkeep", app.settings.maintenance_interval_seconds, storage_upkeep
+    )
 
 
 def is_loopback(host: str) -> bool:

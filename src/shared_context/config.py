@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long SQLite waits on a lock held elsewhere."
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without the admin API key (e.g. behind a private network).",
+    )
+    maintenance_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often routine database upkeep runs (token purge, PRAGMA optimize).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     def resolved_database_url(self) -> str:

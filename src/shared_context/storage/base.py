@@ -30,13 +30,22 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def ping(self) -> None:
+    async def ping(self, timeout: float = 2.0) -> None:
         """Raise if the database does not answer."""
         ...
 
     def stats(self) -> dict[str, Any]: ...
 
     async def size_bytes(self) -> int: ...
+
+    async def maintain(self, now: float) -> dict[str, int]:
+        """Routine upkeep: purge revoked tokens past expiry, refresh planner statistics."""
+        ...
+
+    async def totals(self, since: float) -> dict[str, int]:
+        """Row counts (sessions, messages, memory_entries, audit_events) and
+        writes_last_24h: audited mutations with a timestamp after ``since``."""
+        ...
 
     # --- secrets and keys ------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, candidate: str) -> str:
