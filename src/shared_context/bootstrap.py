@@ -30,6 +30,7 @@ from shared_context.services.container import Services
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
+from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 from shared_context.storage.sqlite.store import SqliteStore
@@ -140,9 +141,26 @@ async def open_services(
         keys = KeyRing(store, clock)
         await ensure_keys(settings, keys)
         auth = AuthService(keys, tokens, audit)
-        sessions = SessionService(store, bus, audit, clock)
+        cache = (
+            ReadCache(
+                store,
+                bus,
+                window_size=settings.cache_window,
+                max_entries=settings.cache_max_entries,
+                ttl_seconds=settings.cache_ttl_seconds,
+            )
+            if settings.cache_enabled and store.dialect == "sqlite"
+            else None
+        )
+        sessions = SessionService(store, bus, audit, clock, cache)
         messages = MessageService(
-            store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
+            store,
+            sessions,
+            bus,
+            audit,
+            clock,
+            max_content_chars=settings.max_content_chars,
+            cache=cache,
         )
         metrics = MetricsService(store, clock)
         maintenance = Maintenance()
@@ -159,6 +177,13 @@ async def open_services(
             maintenance=maintenance,
         )
         register_jobs(services)
+        if cache is not None:
+            metrics.register_section("cache", cache.stats)
+
+            async def trim_cache() -> None:
+                cache.trim()
+
+            maintenance.add_job("cache_trim", 60.0, trim_cache)
         metrics.register_section("maintenance", maintenance.status)
         maintenance.start()
         try:

@@ -89,6 +89,20 @@ class Settings(BaseSettings):
         le=86400,
         description="How often routine database upkeep runs (token purge, PRAGMA optimize).",
     )
+    cache_enabled: bool = Field(
+        default=True,
+        description="Cache sessions and message pages in memory (single-instance SQLite only; "
+        "PostgreSQL deployments read through).",
+    )
+    cache_window: int = Field(
+        default=256, ge=16, le=10_000, description="Recent messages kept per hot session."
+    )
+    cache_max_entries: int = Field(
+        default=10_000, ge=16, description="Entries per cache level before LRU eviction."
+    )
+    cache_ttl_seconds: float = Field(
+        default=300.0, gt=0, description="Age after which a cache entry is dropped."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     def resolved_database_url(self) -> str:

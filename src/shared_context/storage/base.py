@@ -102,5 +102,10 @@ class Store(Protocol):
 
     async def last_message_id(self, session_id: str) -> int: ...
 
+    async def recent_messages(self, session_id: str, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of a session, oldest first, ALL visibilities.
+        Only for caches, which apply ``domain.visibility.can_see`` to every reader."""
+        ...
+
     # --- audit -------------------------------------------------------------------------------
     async def record_audit(self, event: AuditEvent) -> None: ...

@@ -456,6 +456,18 @@ class SqliteStore:
         updated: Message = await self._writer.submit(fn)
         return updated
 
+    async def recent_messages(self, session_id: str, limit: int) -> list[Message]:
+        def fn(conn: sqlite3.Connection) -> list[Message]:
+            cur = conn.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE m.session_id = ? "
+                "ORDER BY m.id DESC LIMIT ?",
+                (session_id, limit),
+            )
+            return [rows.message(r) for r in reversed(cur.fetchall())]
+
+        found: list[Message] = await self._reads.run(fn)
+        return found
+
     async def last_message_id(self, session_id: str) -> int:
         def fn(conn: sqlite3.Connection) -> int:
             row = conn.execute(
