@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,11 +25,18 @@ from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import EventBus
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.memory import MemoryLimits, MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.sessions import SessionService
+from shared_context.services.sweeper import Sweeper
+from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
+from shared_context.storage.memory import MemoryStore
+from shared_context.storage.sqlite.audit import SqliteAuditLog
+from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -119,6 +126,7 @@ async def open_services(
     clock = clock or SystemClock()
     store = store or build_store(settings)
     await store.start()
+    background = AsyncExitStack()  # background tasks, stopped before the store closes
     try:
         bus = EventBus()
         audit = AuditRecorder(store, clock)
@@ -142,6 +150,22 @@ async def open_services(
         messages = MessageService(
             store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
         )
+        memory_store, audit_store = build_memory_and_audit_stores(store)
+        memory = MemoryService(memory_store, sessions, bus, audit, clock, memory_limits(settings))
+        audit_log = AuditLogService(
+            audit_store,
+            clock,
+            retention_seconds=settings.audit_retention_days * 86400,
+            purge_batch=settings.memory_sweep_batch,
+        )
+        sweeper = Sweeper(
+            [
+                ("memory_expiry", memory.sweep_expired),
+                ("audit_retention", audit_log.apply_retention),
+            ],
+            settings.memory_sweep_interval_seconds,
+        )
+        await background.enter_async_context(sweeper.running())
         yield Services(
             settings=settings,
             store=store,
@@ -151,9 +175,27 @@ async def open_services(
             auth=auth,
             sessions=sessions,
             messages=messages,
+            memory=memory,
+            audit_log=audit_log,
         )
     finally:
+        await background.aclose()
         await store.close()
+
+
+def build_memory_and_audit_stores(store: Store) -> tuple[MemoryStore, AuditLogStore]:
+    if isinstance(store, SqliteStore):
+        return SqliteMemoryStore(store), SqliteAuditLog(store)
+    raise InvalidInput(f"No memory/audit storage for the {store.dialect!r} backend.")
+
+
+def memory_limits(settings: Settings) -> MemoryLimits:
+    return MemoryLimits(
+        max_value_bytes=settings.memory_max_value_bytes,
+        max_entries_per_agent=settings.memory_max_entries_per_agent,
+        max_bytes_per_agent=settings.memory_max_bytes_per_agent,
+        sweep_batch=settings.memory_sweep_batch,
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastmcp import FastMCP
 
 from shared_context import __version__
+from shared_context.mcp import resources
 from shared_context.mcp.errors import ErrorMiddleware
-from shared_context.mcp.tools import auth, messages, sessions
+from shared_context.mcp.tools import audit, auth, memory, messages, sessions
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -25,6 +26,6 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages):
+    for module in (auth, sessions, messages, memory, audit, resources):
         module.register(mcp, app)
     return mcp
