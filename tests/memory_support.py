@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,10 @@ import httpx
 import uvicorn
 
 from shared_context.bootstrap import build_http_app
+from shared_context.domain.models import Principal
+from shared_context.domain.permissions import Permission
 from shared_context.services.container import Services
+from shared_context.storage.sqlite.store import SqliteStore
 
 ACCEPT = "application/json, text/event-stream"
 
@@ -106,3 +110,46 @@ class RawMcp:
 
     async def call_tool(self, name: str, arguments_json: str) -> dict[str, Any]:
         return await self.send("tools/call", f'{{"name": "{name}", "arguments": {arguments_json}}}')
+
+
+def principal(
+    agent_id: str, agent_type: str = "claude", *, admin: bool = False, read_only: bool = False
+) -> Principal:
+    """A verified caller for service-level tests (what AuthService.resolve would return)."""
+    perms = {Permission.READ} if read_only else {Permission.READ, Permission.WRITE}
+    if admin:
+        perms.add(Permission.ADMIN)
+    return Principal(agent_id=agent_id, agent_type=agent_type, permissions=frozenset(perms))
+
+
+async def memory_rows(app: Services) -> list[tuple[Any, ...]]:
+    """Every row of the memory table, expired or not (bypassing the live filter)."""
+    store = app.store
+    assert isinstance(store, SqliteStore)
+
+    def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        return list(
+            conn.execute(
+                "SELECT agent_id, scope, key, value, version, expires_at FROM agent_memory "
+                "ORDER BY id"
+            ).fetchall()
+        )
+
+    rows: list[tuple[Any, ...]] = await store.read(fn)
+    return rows
+
+
+async def audit_rows(app: Services) -> list[tuple[Any, ...]]:
+    store = app.store
+    assert isinstance(store, SqliteStore)
+
+    def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        return list(
+            conn.execute(
+                "SELECT agent_id, event_type, session_id, outcome, details FROM audit_log "
+                "ORDER BY id"
+            ).fetchall()
+        )
+
+    rows: list[tuple[Any, ...]] = await store.read(fn)
+    return rows

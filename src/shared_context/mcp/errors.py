@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pydantic
+from fastmcp.exceptions import ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools.base import ToolResult
@@ -83,3 +86,14 @@ def _find(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseExc
         current = current.__cause__ or current.__context__
         seen += 1
     return None
+
+
+@contextmanager
+def expected_errors() -> Iterator[None]:
+    """Wrap a tool body: our errors (the caller's problem: conflicts, not found, bad input)
+    reach ``ErrorMiddleware`` as a quiet ``ToolError`` instead of being logged by FastMCP with a
+    full traceback, which costs ~50-100 ms per failed call and floods the log under races."""
+    try:
+        yield
+    except SharedContextError as exc:
+        raise ToolError(exc.message, log_level=logging.DEBUG) from exc

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.mcp.errors import expected_errors
 from shared_context.mcp.identity import caller
 from shared_context.mcp.tools import AuthToken, Cursor
 from shared_context.services.container import Services
@@ -42,17 +43,18 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> dict[str, Any]:
         """Audit events (time, agent, event, session, outcome, details). Admins see every
         agent's events; everyone else only their own."""
-        principal = await caller(app, auth_token)
-        return await app.audit_log.get_log(
-            principal,
-            session_id=session_id,
-            agent_id=agent_id,
-            event_type=event_type,
-            since=since,
-            limit=limit,
-            cursor=cursor,
-            order=order,
-        )
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.audit_log.get_log(
+                principal,
+                session_id=session_id,
+                agent_id=agent_id,
+                event_type=event_type,
+                since=since,
+                limit=limit,
+                cursor=cursor,
+                order=order,
+            )
 
     @mcp.tool(annotations={"title": "Agent activity summary", "readOnlyHint": True})
     async def get_agent_activity_summary(
@@ -62,5 +64,6 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> dict[str, Any]:
         """Counts of audit events by type and outcome over the last hours (admins: any agent
         or all agents; everyone else: themselves)."""
-        principal = await caller(app, auth_token)
-        return await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)

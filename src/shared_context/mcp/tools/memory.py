@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.mcp.errors import expected_errors
 from shared_context.mcp.identity import caller
 from shared_context.mcp.tools import AuthToken, Cursor, Metadata
 from shared_context.services.container import Services
@@ -65,25 +66,27 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> dict[str, Any]:
         """Store a value in your private memory (global or per session); returns its version.
         Every write increases the version; use if_version for safe read-modify-write."""
-        principal = await caller(app, auth_token)
-        return await app.memory.set(
-            principal,
-            key,
-            value,
-            session_id=session_id,
-            expires_in=expires_in,
-            metadata=metadata,
-            overwrite=overwrite,
-            if_version=if_version,
-        )
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.memory.set(
+                principal,
+                key,
+                value,
+                session_id=session_id,
+                expires_in=expires_in,
+                metadata=metadata,
+                overwrite=overwrite,
+                if_version=if_version,
+            )
 
     @mcp.tool(annotations={"title": "Get memory", "readOnlyHint": True})
     async def get_memory(
         key: Key, session_id: ScopeSession = None, auth_token: AuthToken = None
     ) -> dict[str, Any]:
         """Read one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
-        principal = await caller(app, auth_token)
-        return await app.memory.get(principal, key, session_id=session_id)
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.memory.get(principal, key, session_id=session_id)
 
     @mcp.tool(annotations={"title": "List memory", "readOnlyHint": True})
     async def list_memory(
@@ -104,15 +107,17 @@ def register(mcp: FastMCP, app: Services) -> None:
         auth_token: AuthToken = None,
     ) -> dict[str, Any]:
         """Your live memory entries (without values), oldest first, one page at a time."""
-        principal = await caller(app, auth_token)
-        return await app.memory.list(
-            principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
-        )
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.memory.list(
+                principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
+            )
 
     @mcp.tool(annotations={"title": "Delete memory", "destructiveHint": True})
     async def delete_memory(
         key: Key, session_id: ScopeSession = None, auth_token: AuthToken = None
     ) -> dict[str, Any]:
         """Delete one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
-        principal = await caller(app, auth_token)
-        return await app.memory.delete(principal, key, session_id=session_id)
+        with expected_errors():
+            principal = await caller(app, auth_token)
+            return await app.memory.delete(principal, key, session_id=session_id)
