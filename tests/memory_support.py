@@ -8,7 +8,7 @@ import asyncio
 import json
 import socket
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -153,3 +153,12 @@ async def audit_rows(app: Services) -> list[tuple[Any, ...]]:
 
     rows: list[tuple[Any, ...]] = await store.read(fn)
     return rows
+
+
+def resource_json(contents: Sequence[object]) -> dict[str, Any]:
+    """The JSON body of a single-content resource read."""
+    assert len(contents) == 1
+    text = getattr(contents[0], "text", None)
+    assert isinstance(text, str), contents
+    body: dict[str, Any] = json.loads(text)
+    return body
