@@ -27,7 +27,9 @@ ACCEPT = "application/json, text/event-stream"
 @asynccontextmanager
 async def serve_http(app: Services) -> AsyncIterator[str]:
     """Serve ``app`` over Streamable HTTP; yields the /mcp URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only then;
+    # without it every keep-alive response stalls ~40 ms on delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
