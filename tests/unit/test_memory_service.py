@@ -352,3 +352,11 @@ async def test_expired_entries_do_not_count_against_quota(
     clock.advance(1)
     await memory.set(ALICE, "d", 1)
     assert (await memory.list(ALICE))["count"] == 1
+
+
+async def test_closed_session_keeps_and_accepts_memory(clocked_services: Services) -> None:
+    sid = (await clocked_services.sessions.create(ALICE, "work", None))["session_id"]
+    await clocked_services.memory.set(ALICE, "k", 1, session_id=sid)
+    await clocked_services.sessions.close(ALICE, sid)
+    assert (await clocked_services.memory.set(ALICE, "k", 2, session_id=sid))["version"] == 2
+    assert (await clocked_services.memory.get(ALICE, "k", session_id=sid))["value"] == 2

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared_context.domain.clock import Clock, iso
-from shared_context.domain.errors import Conflict, InvalidInput, LimitExceeded
+from shared_context.domain.errors import (
+    Conflict,
+    InvalidInput,
+    LimitExceeded,
+    SharedContextError,
+)
 from shared_context.domain.memory import (
     ALL_SCOPES,
     MemoryWrite,
@@ -112,14 +117,7 @@ class MemoryService:
                 write, self._audit.event("set_memory", principal, session_id=scope, **audit_details)
             )
         except (Conflict, LimitExceeded) as exc:
-            await self._audit.record(
-                "set_memory",
-                principal,
-                session_id=scope,
-                outcome=FAILURE,
-                code=exc.code.value,
-                **audit_details,
-            )
+            await self._record_refusal(principal, scope, exc, audit_details)
             raise
         self._publish(principal, scope, checked_key, stored.version, "set")
         return {
@@ -254,6 +252,25 @@ class MemoryService:
 
     async def live_count(self) -> int:
         return await self._store.count(self._clock.now())
+
+    async def _record_refusal(
+        self,
+        principal: Principal,
+        scope: str | None,
+        exc: SharedContextError,
+        details: dict[str, Any],
+    ) -> None:
+        try:
+            await self._audit.record(
+                "set_memory",
+                principal,
+                session_id=scope,
+                outcome=FAILURE,
+                code=exc.code.value,
+                **details,
+            )
+        except SharedContextError as failure:  # the caller still gets the real refusal
+            log.warning("could not audit a refused set_memory: %s", failure.message)
 
     def _publish(
         self, principal: Principal, scope: str | None, key: str, version: int, action: str
