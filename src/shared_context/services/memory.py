@@ -219,6 +219,7 @@ class MemoryService:
             after_id=None,
             limit=SNAPSHOT_MAX_ENTRIES + 1,
             now=self._clock.now(),
+            with_values=True,
         )
         budget = SNAPSHOT_MAX_VALUE_BYTES
         entries = []

@@ -31,8 +31,10 @@ class MemoryStore(Protocol):
         after_id: int | None,
         limit: int,
         now: float,
+        with_values: bool = False,
     ) -> list[MemoryEntry]:
-        """Live entries of one owner in id order; ``scope`` None means every scope."""
+        """Live entries of one owner in id order; ``scope`` None means every scope. Without
+        ``with_values`` the entries' ``value_json`` is empty (listing never needs it)."""
         ...
 
     async def delete(

@@ -126,6 +126,7 @@ class SqliteMemoryStore:
         after_id: int | None,
         limit: int,
         now: float,
+        with_values: bool = False,
     ) -> list[MemoryEntry]:
         where = ["agent_id = ?", LIVE]
         params: list[Any] = [agent_id, now]
@@ -140,7 +141,8 @@ class SqliteMemoryStore:
         if after_id is not None:
             where.append("id > ?")
             params.append(after_id)
-        sql = f"SELECT {COLUMNS} FROM agent_memory WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+        columns = COLUMNS if with_values else COLUMNS.replace(" value,", " '' AS value,")
+        sql = f"SELECT {columns} FROM agent_memory WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
         params.append(limit)
 
         def fn(conn: sqlite3.Connection) -> list[MemoryEntry]:
