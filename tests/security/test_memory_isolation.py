@@ -3,6 +3,7 @@ looks like, and admins get no exception."""
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 import httpx
@@ -10,9 +11,10 @@ import pytest
 from fastmcp import Client
 from mcp import MCPError
 
+from shared_context.domain.errors import NotFound
 from shared_context.services.container import Services
 from tests.helpers import call, fail, login
-from tests.memory_support import memory_rows, resource_json, serve_http
+from tests.memory_support import memory_rows, principal, resource_json, serve_http
 
 LOOKALIKES = [
     unicodedata.normalize("NFC", "café"),
@@ -139,3 +141,29 @@ async def test_resource_refuses_an_invalid_bearer_token(services: Services) -> N
         async with httpx.AsyncClient() as http:
             health = await http.get(url.removesuffix("/mcp") + "/health")
             assert health.status_code == 200
+
+
+TRICKY = (
+    "aAbBßẞıIİiσςΣ"  # case pairs and case-folding traps
+    "e\u0301é\u00e9\u0065\u0300"  # composed / decomposed
+    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters
+    "ｆＦ𝐚ﬁ"  # compatibility forms
+    "\u05d0\u202e\u0627"  # right-to-left letters and override
+    "🙂👍🏽/:._-"
+)
+
+
+async def test_random_tricky_keys_round_trip_exactly_per_owner(services: Services) -> None:
+    rng = random.Random(20261129)
+    alice, bob = principal("alice"), principal("bob")
+    keys = {"".join(rng.choice(TRICKY) for _ in range(rng.randint(1, 6))) for _ in range(300)}
+    for i, key in enumerate(sorted(keys)):
+        assert (await services.memory.set(alice, key, i))["version"] == 1
+    for i, key in enumerate(sorted(keys)):
+        got = await services.memory.get(alice, key)
+        assert (got["key"], got["value"]) == (key, i)
+        with pytest.raises(NotFound):
+            await services.memory.get(bob, key)
+    rows = await memory_rows(services)
+    assert sorted(r[2] for r in rows) == sorted(keys)
+    assert (await services.memory.list(bob, session_id="all"))["entries"] == []
