@@ -27,9 +27,15 @@ from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.coordination import Coordination
+from shared_context.services.locks import LockService
 from shared_context.services.messages import MessageService
+from shared_context.services.presence import PresenceService
 from shared_context.services.sessions import SessionService
+from shared_context.services.waiting import WaitService
 from shared_context.storage.base import Store
+from shared_context.storage.coordination import CoordinationStore
+from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -142,18 +148,50 @@ async def open_services(
         messages = MessageService(
             store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
         )
-        yield Services(
-            settings=settings,
-            store=store,
-            bus=bus,
-            clock=clock,
-            audit=audit,
-            auth=auth,
-            sessions=sessions,
-            messages=messages,
-        )
+        coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
+        auth.on_authenticated(coordination.presence.touch)
+        await coordination.start()
+        try:
+            yield Services(
+                settings=settings,
+                store=store,
+                bus=bus,
+                clock=clock,
+                audit=audit,
+                auth=auth,
+                sessions=sessions,
+                messages=messages,
+                coordination=coordination,
+            )
+        finally:
+            await coordination.close()
     finally:
         await store.close()
+
+
+def build_coordination(
+    settings: Settings,
+    store: Store,
+    bus: EventBus,
+    audit: AuditRecorder,
+    clock: Clock,
+    sessions: SessionService,
+    messages: MessageService,
+) -> Coordination:
+    if not isinstance(store, SqliteStore):
+        raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
+    coord_store: CoordinationStore = SqliteCoordinationStore(store)
+    return Coordination(
+        presence=PresenceService(
+            coord_store, sessions, bus, audit, clock, flush_interval=settings.presence_flush_seconds
+        ),
+        locks=LockService(
+            coord_store, sessions, bus, audit, clock, sweep_interval=settings.lock_sweep_seconds
+        ),
+        waits=WaitService(
+            store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
+        ),
+    )
 
 
 def is_loopback(host: str) -> bool:
