@@ -69,6 +69,7 @@ class SubscriptionHub:
         self.notifications_sent = 0
         self.notifications_suppressed = 0
         app.bus.subscribe(self._on_event)
+        app.coordination.subscription_gauges.append(lambda: self.count)
 
     @property
     def count(self) -> int:

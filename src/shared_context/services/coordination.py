@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared_context.services.locks import LockService
@@ -15,6 +16,8 @@ class Coordination:
     presence: PresenceService
     locks: LockService
     waits: WaitService
+    subscription_gauges: list[Callable[[], int]] = field(default_factory=list)
+    """Transports that hold subscriptions report their open count here (for metrics)."""
 
     async def start(self) -> None:
         await self.presence.start()
@@ -30,6 +33,7 @@ class Coordination:
             "active_agents": await self.presence.count_active(),
             "live_locks": await self.locks.count_live(),
             "waiters": self.waits.waiters,
+            "subscriptions": sum(gauge() for gauge in self.subscription_gauges),
             "presence_flushes": self.presence.flushes,
             "expired_locks_purged": self.locks.purged,
         }
