@@ -44,8 +44,21 @@ async def token_for(app: Services, agent_id: str, agent_type: str = "claude") ->
     return token
 
 
-def sdk_client(url: str, token: str | None, **kwargs: Any) -> Client:
+@asynccontextmanager
+async def sdk_client(url: str, token: str | None, **kwargs: Any) -> AsyncIterator[Client]:
     """The official MCP SDK client over Streamable HTTP, with a bearer token."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120))
-    return Client(streamable_http_client(url, http_client=http), **kwargs)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http,
+        Client(streamable_http_client(url, http_client=http), **kwargs) as client,
+    ):
+        yield client
+
+
+async def sdk_call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
+    """Call a tool over the SDK client; return the structured body (success or error)."""
+    result = await client.call_tool(tool, args)
+    body = result.structured_content
+    assert isinstance(body, dict), result
+    assert body["success"] is (not result.is_error)
+    return body
