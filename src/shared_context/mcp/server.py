@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastmcp import FastMCP
 
 from shared_context import __version__
-from shared_context.mcp import session_resource
+from shared_context.mcp import prompts, session_resource
 from shared_context.mcp.errors import ErrorMiddleware
 from shared_context.mcp.tools import auth, coordination, messages, sessions
 from shared_context.services.container import Services
@@ -26,6 +26,6 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages, coordination, session_resource):
+    for module in (auth, sessions, messages, coordination, session_resource, prompts):
         module.register(mcp, app)
     return mcp
