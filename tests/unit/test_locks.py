@@ -187,3 +187,27 @@ async def test_lock_survives_restart_and_then_expires(tmp_path: Path) -> None:
         assert err.code.value == "SESSION_LOCKED"
         clock.advance(15)
         assert (await app.coordination.locks.coordinate(bob, sid, "lock"))["holder"] == "bob"
+
+
+async def test_closed_session_refuses_messages_even_to_the_lock_holder(services: Services) -> None:
+    alice = agent("alice")
+    sid = await new_session(services, alice)
+    await services.coordination.locks.coordinate(alice, sid, "lock")
+    await services.sessions.close(alice, sid)
+    err = await error_of(services.messages.add(alice, sid, "too late"))
+    assert err.code.value == "SESSION_LOCKED" and err.details["reason"] == "closed"
+
+
+async def test_background_sweep_purges_expired_leases(tmp_path: Path) -> None:
+    clock = ManualClock()
+    settings = make_settings(tmp_path / "d", lock_sweep_seconds=0.02)
+    async with open_services(settings, clock=clock) as app:
+        alice = agent("alice")
+        sid = await new_session(app, alice)
+        await app.coordination.locks.coordinate(alice, sid, "lock", ttl_seconds=5)
+        clock.advance(6)
+        for _ in range(500):
+            if app.coordination.locks.purged:
+                break
+            await asyncio.sleep(0.01)
+        assert app.coordination.locks.purged == 1

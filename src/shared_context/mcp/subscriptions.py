@@ -50,6 +50,7 @@ URI_RE = re.compile(r"^session://(session_[a-f0-9]{16})$")
 MESSAGE_EVENTS = frozenset({EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED})
 MAX_URIS_PER_SUBSCRIBER = 100
 LISTEN_BACKLOG = 256
+VISIBILITIES = frozenset(v.value for v in Visibility)
 AUTH_ERROR_CODE = -32001  # implementation-defined server error range
 
 
@@ -74,6 +75,12 @@ class SubscriptionHub:
     @property
     def count(self) -> int:
         return sum(len(s.uris) for s in self._subs.values())
+
+    def add(self, key: object, subscriber: Subscriber) -> None:
+        self._subs[key] = subscriber
+
+    def remove(self, key: object) -> None:
+        self._subs.pop(key, None)
 
     def install(self, mcp: FastMCP) -> None:
         server = mcp._mcp_server
@@ -133,9 +140,9 @@ class SubscriptionHub:
         sub = self._subs.get(key)
         if sub is None:
             self._check_capacity(1)
-            sub = Subscriber(principal, set(), self._legacy_sender(connection, key), "2025-11-25")
-            self._subs[key] = sub
-            connection.exit_stack.callback(self._subs.pop, key, None)
+            sub = Subscriber(principal, set(), self._legacy_sender(connection), "2025-11-25")
+            self.add(key, sub)
+            connection.exit_stack.callback(self.remove, key)
         elif uri not in sub.uris:
             self._check_capacity(1)
         if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER and uri not in sub.uris:
@@ -152,10 +159,10 @@ class SubscriptionHub:
             if isinstance(key, tuple) and key[0] == id(connection):
                 sub.uris.discard(str(params.uri))
                 if not sub.uris:
-                    self._subs.pop(key, None)
+                    self.remove(key)
         return mt.EmptyResult()
 
-    def _legacy_sender(self, connection: Any, key: object) -> Callable[[str], None]:
+    def _legacy_sender(self, connection: Any) -> Callable[[str], None]:
         pending: set[str] = set()
 
         async def send(uri: str) -> None:
@@ -188,23 +195,9 @@ class SubscriptionHub:
         # Only resource updates are delivered here; list-changed kinds are not honoured.
         honored = mt.SubscriptionFilter(resource_subscriptions=uris or None)
         meta: dict[str, Any] = {SUBSCRIPTION_ID_META_KEY: subscription_id}
-        send, recv = anyio.create_memory_object_stream[str](LISTEN_BACKLOG)
-        queued: set[str] = set()
-
-        def deliver(uri: str) -> None:
-            if uri in queued:
-                return
-            try:
-                send.send_nowait(uri)
-                queued.add(uri)
-            except anyio.WouldBlock:
-                log.warning("listen stream %r backlog full; ending it", subscription_id)
-                send.close()
-            except anyio.ClosedResourceError:
-                pass
-
+        queue = ListenQueue(subscription_id, LISTEN_BACKLOG)
         key = object()
-        self._subs[key] = Subscriber(principal, set(uris), deliver, "2026-07-28")
+        self.add(key, Subscriber(principal, set(uris), queue.deliver, "2026-07-28"))
         try:
             await ctx.session.send_notification(
                 mt.SubscriptionsAcknowledgedNotification(
@@ -214,8 +207,7 @@ class SubscriptionHub:
                 ),
                 related_request_id=subscription_id,
             )
-            async for uri in recv:
-                queued.discard(uri)
+            async for uri in queue:
                 await ctx.session.send_notification(
                     mt.ResourceUpdatedNotification(
                         params=mt.ResourceUpdatedNotificationParams(uri=uri, _meta=meta)
@@ -224,9 +216,8 @@ class SubscriptionHub:
                 )
                 self.notifications_sent += 1
         finally:
-            self._subs.pop(key, None)
-            send.close()
-            recv.close()
+            self.remove(key)
+            queue.close()
         return mt.SubscriptionsListenResult(_meta=meta)
 
     # --- fan-out from the event bus -----------------------------------------------------------
@@ -250,7 +241,7 @@ class SubscriptionHub:
             if uri not in sub.uris:
                 continue
             if sub.principal.expires_at and sub.principal.expires_at < now:
-                self._subs.pop(key, None)  # the identity it subscribed with is no longer valid
+                self.remove(key)  # the identity it subscribed with is no longer valid
                 continue
             if not seen_by(sub.principal):
                 self.notifications_suppressed += 1
@@ -263,9 +254,42 @@ class SubscriptionHub:
                 if sub.era != "2026-07-28":
                     self.notifications_sent += 1
 
+
+class ListenQueue:
+    """One listen stream's backlog: bounded, de-duplicated (updates are level triggers).
+    A stream whose client stopped reading is ended at the cap; the client re-listens."""
+
+    def __init__(self, subscription_id: object, size: int) -> None:
+        self._id = subscription_id
+        self._send, self._recv = anyio.create_memory_object_stream[str](size)
+        self._queued: set[str] = set()
+
+    def deliver(self, uri: str) -> None:
+        if uri in self._queued:
+            return
+        try:
+            self._send.send_nowait(uri)
+            self._queued.add(uri)
+        except anyio.WouldBlock:
+            log.warning("listen stream %r backlog full; ending it", self._id)
+            self._send.close()
+        except anyio.ClosedResourceError:
+            pass
+
+    def __aiter__(self) -> ListenQueue:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            uri = await self._recv.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+        self._queued.discard(uri)
+        return uri
+
     def close(self) -> None:
-        """End every subscription (on shutdown)."""
-        self._subs.clear()
+        self._send.close()
+        self._recv.close()
 
 
 def _everyone(_: Principal) -> bool:
@@ -274,11 +298,8 @@ def _everyone(_: Principal) -> bool:
 
 def _visibility_check(message: Message, old: object) -> Callable[[Principal], bool]:
     before: Message | None = None
-    if isinstance(old, str) and old != message.visibility.value:
-        try:
-            before = dataclasses.replace(message, visibility=Visibility(old))
-        except ValueError:
-            before = None
+    if isinstance(old, str) and old in VISIBILITIES and old != message.visibility.value:
+        before = dataclasses.replace(message, visibility=Visibility(old))
 
     def check(viewer: Principal) -> bool:
         return can_see(viewer, message) or (before is not None and can_see(viewer, before))
