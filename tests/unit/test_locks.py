@@ -12,6 +12,7 @@ from shared_context.domain.clock import ManualClock
 from shared_context.domain.errors import SharedContextError
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS, Permission
+from shared_context.events.bus import Event, EventKind
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 
@@ -211,3 +212,23 @@ async def test_background_sweep_purges_expired_leases(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.01)
         assert app.coordination.locks.purged == 1
+
+
+async def test_lock_changes_are_audited_and_published(services: Services) -> None:
+    events: list[Event] = []
+    services.bus.subscribe(events.append)
+    alice = agent("alice")
+    sid = await new_session(services, alice)
+    locks = services.coordination.locks
+    await locks.coordinate(alice, sid, "lock", resource="a.txt")
+    await locks.coordinate(alice, sid, "renew", resource="a.txt")
+    await locks.coordinate(alice, sid, "unlock", resource="a.txt")
+    changes = [e.data["action"] for e in events if e.kind is EventKind.LOCK_CHANGED]
+    assert changes == ["lock", "renew", "unlock"]
+    rows = await services.store.read(  # type: ignore[attr-defined]
+        lambda conn: conn.execute(
+            "SELECT json_extract(details, '$.action'), json_extract(details, '$.resource') "
+            "FROM audit_log WHERE event_type = 'coordinate_session_work' ORDER BY id"
+        ).fetchall()
+    )
+    assert rows == [("lock", "a.txt"), ("renew", "a.txt"), ("unlock", "a.txt")]

@@ -84,9 +84,10 @@ class LockService:
             lease = await self._store.get_lock(sid, name, now)
             return self._result(act, sid, name, lease, now, held=lease is not None)
         audit = self._audit.event(
-            f"lock_{act.value}",
+            "coordinate_session_work",
             principal,
             session_id=sid,
+            action=act.value,
             resource=name or None,
             lock_type=kind,
             ttl_seconds=ttl,
