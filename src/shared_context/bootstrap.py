@@ -29,8 +29,11 @@ from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
 from shared_context.services.coordination import Coordination
 from shared_context.services.locks import LockService
+from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
+from shared_context.services.metrics import MetricsService
 from shared_context.services.presence import PresenceService
+from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
 from shared_context.services.waiting import WaitService
 from shared_context.storage.base import Store
@@ -144,29 +147,85 @@ async def open_services(
         keys = KeyRing(store, clock)
         await ensure_keys(settings, keys)
         auth = AuthService(keys, tokens, audit)
-        sessions = SessionService(store, bus, audit, clock)
-        messages = MessageService(
-            store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
+        cache = (
+            ReadCache(
+                store,
+                bus,
+                window_size=settings.cache_window,
+                max_entries=settings.cache_max_entries,
+                ttl_seconds=settings.cache_ttl_seconds,
+            )
+            if settings.cache_enabled and store.dialect == "sqlite"
+            else None
         )
+        sessions = SessionService(store, bus, audit, clock, cache)
+        messages = MessageService(
+            store,
+            sessions,
+            bus,
+            audit,
+            clock,
+            max_content_chars=settings.max_content_chars,
+            cache=cache,
+        )
+        metrics = MetricsService(store, clock)
         coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
         auth.on_authenticated(coordination.presence.touch)
-        await coordination.start()
+        maintenance = Maintenance()
+        services = Services(
+            settings=settings,
+            store=store,
+            bus=bus,
+            clock=clock,
+            audit=audit,
+            auth=auth,
+            sessions=sessions,
+            messages=messages,
+            metrics=metrics,
+            maintenance=maintenance,
+            coordination=coordination,
+        )
+        register_jobs(services)
+        register_coordination(services)
+        if cache is not None:
+            metrics.register_section("cache", cache.stats)
+
+            async def trim_cache() -> None:
+                cache.trim()
+
+            maintenance.add_job("cache_trim", 60.0, trim_cache)
+        metrics.register_section("maintenance", maintenance.status)
+        maintenance.start()
         try:
-            yield Services(
-                settings=settings,
-                store=store,
-                bus=bus,
-                clock=clock,
-                audit=audit,
-                auth=auth,
-                sessions=sessions,
-                messages=messages,
-                coordination=coordination,
-            )
+            yield services
         finally:
+            await maintenance.stop()
             await coordination.close()
     finally:
         await store.close()
+
+
+def register_jobs(app: Services) -> None:
+    """Every background job of the server, in one place."""
+    clock, store = app.clock, app.store
+
+    async def storage_upkeep() -> None:
+        await store.maintain(clock.now())
+
+    app.maintenance.add_job(
+        "storage_upkeep", app.settings.maintenance_interval_seconds, storage_upkeep
+    )
+
+
+def register_coordination(app: Services) -> None:
+    """Coordination's background jobs and its figures for metrics."""
+    coordination, settings = app.coordination, app.settings
+    app.maintenance.add_job(
+        "presence_flush", settings.presence_flush_seconds, coordination.presence.flush
+    )
+    app.maintenance.add_job("lock_sweep", settings.lock_sweep_seconds, coordination.locks.sweep)
+    for name, gauge in coordination.gauges().items():
+        app.metrics.register_gauge("coordination", name, gauge)
 
 
 def build_coordination(
@@ -182,12 +241,8 @@ def build_coordination(
         raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
     coord_store: CoordinationStore = SqliteCoordinationStore(store)
     return Coordination(
-        presence=PresenceService(
-            coord_store, sessions, bus, audit, clock, flush_interval=settings.presence_flush_seconds
-        ),
-        locks=LockService(
-            coord_store, sessions, bus, audit, clock, sweep_interval=settings.lock_sweep_seconds
-        ),
+        presence=PresenceService(coord_store, sessions, bus, audit, clock),
+        locks=LockService(coord_store, sessions, bus, audit, clock),
         waits=WaitService(
             store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
         ),

@@ -10,7 +10,9 @@ from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.coordination import Coordination
+from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
+from shared_context.services.metrics import MetricsService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -25,4 +27,6 @@ class Services:
     auth: AuthService
     sessions: SessionService
     messages: MessageService
+    metrics: MetricsService
+    maintenance: Maintenance
     coordination: Coordination

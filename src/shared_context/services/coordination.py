@@ -1,10 +1,9 @@
-"""The coordination services (presence, locks, waits) and their background tasks, as one unit."""
+"""The coordination services (presence, locks, waits) as one unit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from shared_context.services.locks import LockService
 from shared_context.services.presence import PresenceService
@@ -19,21 +18,23 @@ class Coordination:
     subscription_gauges: list[Callable[[], int]] = field(default_factory=list)
     """Transports that hold subscriptions report their open count here (for metrics)."""
 
-    async def start(self) -> None:
-        await self.presence.start()
-        await self.locks.start()
-
     async def close(self) -> None:
-        await self.locks.close()
         await self.presence.close()
 
-    async def stats(self) -> dict[str, Any]:
-        """Measured coordination figures for metrics."""
+    def gauges(self) -> dict[str, Callable[[], Awaitable[float] | float]]:
+        """Measured figures for the metrics service (section ``coordination``)."""
+
+        async def active_agents() -> float:
+            return float(await self.presence.count_active())
+
+        async def live_locks() -> float:
+            return float(await self.locks.count_live())
+
         return {
-            "active_agents": await self.presence.count_active(),
-            "live_locks": await self.locks.count_live(),
-            "waiters": self.waits.waiters,
-            "subscriptions": sum(gauge() for gauge in self.subscription_gauges),
-            "presence_flushes": self.presence.flushes,
-            "expired_locks_purged": self.locks.purged,
+            "active_agents": active_agents,
+            "live_locks": live_locks,
+            "waiters": lambda: float(self.waits.waiters),
+            "subscriptions": lambda: float(sum(g() for g in self.subscription_gauges)),
+            "presence_flushes": lambda: float(self.presence.flushes),
+            "expired_locks_purged": lambda: float(self.locks.purged),
         }

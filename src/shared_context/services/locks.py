@@ -8,9 +8,6 @@ transaction, so exactly one of any number of racing agents wins.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import Any
 
 from shared_context.domain.clock import Clock, iso
@@ -32,8 +29,6 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.sessions import SessionService
 from shared_context.storage.coordination import CoordinationStore
 
-log = logging.getLogger(__name__)
-
 MAX_LISTED_LOCKS = 200
 
 
@@ -45,16 +40,12 @@ class LockService:
         bus: EventBus,
         audit: AuditRecorder,
         clock: Clock,
-        *,
-        sweep_interval: float = 30.0,
     ) -> None:
         self._store = store
         self._sessions = sessions
         self._bus = bus
         self._audit = audit
         self._clock = clock
-        self._sweep_interval = sweep_interval
-        self._task: asyncio.Task[None] | None = None
         self.purged = 0
 
     async def coordinate(
@@ -170,28 +161,9 @@ class LockService:
     async def count_live(self) -> int:
         return await self._store.count_live_locks(self._clock.now())
 
-    # --- background sweep -------------------------------------------------------------------------
+    # --- expiry sweep (the lock_sweep maintenance job) ------------------------------------
     async def sweep(self) -> int:
         """Remove expired leases (they are already ignored by every check)."""
         purged = await self._store.purge_expired_locks(self._clock.now())
         self.purged += purged
         return purged
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="scs-lock-sweep")
-
-    async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_interval)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("lock sweep failed; will retry")

@@ -1,15 +1,15 @@
 """Who is around: declared status plus a last-seen time refreshed by every authenticated call.
 
 Refreshing last_seen must not cost a database write per call. Touches are kept in memory and
-flushed in one batched write about once a second by a small background task; reads merge the
-pending touches with the table, so ``get_active_agents`` is exact even between flushes.
+flushed in one batched write about once a second (the ``presence_flush`` maintenance job, and a
+final flush on shutdown); reads merge the pending touches with the table, so
+``get_active_agents`` is exact even between flushes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 from shared_context.domain.clock import Clock
@@ -28,8 +28,6 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.sessions import SessionService
 from shared_context.storage.coordination import CoordinationStore
 
-log = logging.getLogger(__name__)
-
 MAX_LISTED = 1000
 FLUSH_EARLY_AT = 10_000  # pending touches that trigger a flush before the interval ends
 
@@ -42,19 +40,15 @@ class PresenceService:
         bus: EventBus,
         audit: AuditRecorder,
         clock: Clock,
-        *,
-        flush_interval: float = 1.0,
     ) -> None:
         self._store = store
         self._sessions = sessions
         self._bus = bus
         self._audit = audit
         self._clock = clock
-        self._interval = flush_interval
         self._pending: dict[str, tuple[str, float]] = {}
         self._flushing: dict[str, tuple[str, float]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._early: asyncio.Task[int] | None = None
         self._flush_lock = asyncio.Lock()
         self.flushes = 0
 
@@ -62,8 +56,8 @@ class PresenceService:
     def touch(self, principal: Principal) -> None:
         """Called for every verified caller; memory only, never blocks."""
         self._pending[principal.agent_id] = (principal.agent_type, self._clock.now())
-        if len(self._pending) >= FLUSH_EARLY_AT:
-            self._wake.set()
+        if len(self._pending) >= FLUSH_EARLY_AT and (self._early is None or self._early.done()):
+            self._early = asyncio.get_running_loop().create_task(self.flush())
 
     async def flush(self) -> int:
         """Write pending touches in one batch; returns how many agents were written."""
@@ -86,27 +80,12 @@ class PresenceService:
             self.flushes += 1
             return written
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="scs-presence-flush")
-
     async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Write what is pending (on shutdown)."""
+        if self._early is not None:
+            with contextlib.suppress(Exception):
+                await self._early
         await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("presence flush failed; will retry")
 
     # --- use cases --------------------------------------------------------------------------------
     async def register(
