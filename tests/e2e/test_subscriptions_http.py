@@ -136,6 +136,10 @@ async def test_listen_notifies_only_visible_changes(services: Services) -> None:
                 assert await next_uri() == marker
                 await services.sessions.close(alice, sid)
                 assert await next_uri() == watched
+                # Shutdown ends listen streams gracefully: the iteration simply finishes.
+                services.coordination.end_streams()
+                rest = [event async for event in sub]
+                assert rest == []
 
 
 async def test_subscriptions_need_identity_and_a_real_session(services: Services) -> None:

@@ -109,6 +109,11 @@ async def test_listen_queue_dedupes_bounds_and_ends() -> None:
     queue.deliver("e")  # after closing: ignored
     assert [uri async for uri in queue] == ["a", "c"]
     queue.close()
+    ending = ListenQueue("sub-2", 4)
+    ending.deliver("x")
+    ending.end()  # graceful: what is queued is still delivered
+    assert [uri async for uri in ending] == ["x"]
+    ending.close()
 
 
 async def test_listen_limits_over_the_in_process_client(tmp_path: Path) -> None:

@@ -71,6 +71,8 @@ class SubscriptionHub:
         self.notifications_suppressed = 0
         app.bus.subscribe(self._on_event)
         app.coordination.subscription_gauges.append(lambda: self.count)
+        app.coordination.stream_closers.append(self.end_streams)
+        self._queues: set[ListenQueue] = set()
 
     @property
     def count(self) -> int:
@@ -196,6 +198,7 @@ class SubscriptionHub:
         honored = mt.SubscriptionFilter(resource_subscriptions=uris or None)
         meta: dict[str, Any] = {SUBSCRIPTION_ID_META_KEY: subscription_id}
         queue = ListenQueue(subscription_id, LISTEN_BACKLOG)
+        self._queues.add(queue)
         key = object()
         self.add(key, Subscriber(principal, set(uris), queue.deliver, "2026-07-28"))
         try:
@@ -217,8 +220,14 @@ class SubscriptionHub:
                 self.notifications_sent += 1
         finally:
             self.remove(key)
+            self._queues.discard(queue)
             queue.close()
         return mt.SubscriptionsListenResult(_meta=meta)
+
+    def end_streams(self) -> None:
+        """End every listen stream gracefully: each sends its final result (shutdown)."""
+        for queue in list(self._queues):
+            queue.end()
 
     # --- fan-out from the event bus -----------------------------------------------------------
     def _on_event(self, event: Event) -> None:
@@ -286,6 +295,10 @@ class ListenQueue:
             raise StopAsyncIteration from None
         self._queued.discard(uri)
         return uri
+
+    def end(self) -> None:
+        """No more updates: the stream drains what is queued, then finishes."""
+        self._send.close()
 
     def close(self) -> None:
         self._send.close()

@@ -17,6 +17,12 @@ class Coordination:
     waits: WaitService
     subscription_gauges: list[Callable[[], int]] = field(default_factory=list)
     """Transports that hold subscriptions report their open count here (for metrics)."""
+    stream_closers: list[Callable[[], None]] = field(default_factory=list)
+    """Transports register how to end their open subscription streams (on shutdown)."""
+
+    def end_streams(self) -> None:
+        for close in self.stream_closers:
+            close()
 
     async def close(self) -> None:
         await self.presence.close()
