@@ -17,9 +17,12 @@ from typing import Any
 
 import mcp.types as mt
 import pytest
+import uvicorn
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
+from shared_context.bootstrap import build_http_app
+from shared_context.cli.serving import _Server
 from shared_context.domain.models import Principal
 from shared_context.services.container import Services
 from tests.e2e.live import sdk_client, serve_http, token_for
@@ -162,3 +165,26 @@ async def test_subscriptions_need_identity_and_a_real_session(services: Services
         async with sdk_client(url, None) as anonymous:
             with pytest.raises(MCPError):
                 await anonymous.read_resource(f"session://{sid}")
+
+
+async def test_http_server_ends_listen_streams_as_shutdown_begins(services: Services) -> None:
+    server = _Server(
+        uvicorn.Config(build_http_app(services), host="127.0.0.1", port=0, log_level="warning"),
+        before_shutdown=services.coordination.end_streams,
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/mcp"
+    token = await token_for(services, "dora")
+    sid = (await services.sessions.create(await services.auth.resolve(token), "x", None))[
+        "session_id"
+    ]
+    async with sdk_client(url, token) as client:
+        async with client.listen(resource_subscriptions=[f"session://{sid}"]) as sub:
+            server.should_exit = True
+            ended = [event async for event in sub]  # graceful end, not SubscriptionLost
+            assert ended == []
+        await asyncio.wait_for(task, 5)  # well inside the 10 s graceful timeout

@@ -109,6 +109,7 @@ async def test_touches_are_batched_and_reads_are_exact(
     assert presence.flushes == flushes
     seen = await presence.seen_since(clock.now() - 1, None)
     assert len(seen) == 20
+    assert await presence.count_active() == 20
     assert await presence.flush() == 20
     assert await presence.flush() == 0
     assert presence.flushes == flushes + 1
@@ -141,3 +142,36 @@ async def test_register_needs_write(services: Services) -> None:
     with pytest.raises(SharedContextError) as info:
         await services.coordination.presence.register(reader, "active")
     assert info.value.code.value == "PERMISSION_DENIED"
+
+
+async def test_failed_flush_keeps_touches_for_the_next_one(
+    clocked_services: Services, clock: ManualClock
+) -> None:
+    presence = clocked_services.coordination.presence
+    store = clocked_services.store
+    await presence.flush()
+    presence.touch(Principal("keeper", "claude", frozenset({Permission.READ})))
+    await store.write(  # type: ignore[attr-defined]
+        lambda conn: conn.execute("ALTER TABLE agent_presence RENAME TO agent_presence_away")
+    )
+    with pytest.raises(SharedContextError):
+        await presence.flush()
+    await store.write(  # type: ignore[attr-defined]
+        lambda conn: conn.execute("ALTER TABLE agent_presence_away RENAME TO agent_presence")
+    )
+    assert await presence.flush() == 1
+    assert [p.agent_id for p in await presence.seen_since(clock.now() - 1, None)] == ["keeper"]
+
+
+async def test_many_pending_touches_flush_early(clocked_services: Services) -> None:
+    presence = clocked_services.coordination.presence
+    await presence.flush()
+    start = presence.flushes
+    for i in range(10_000):
+        presence.touch(Principal(f"bulk-{i}", "script", frozenset({Permission.READ})))
+    for _ in range(500):
+        if presence.flushes > start:
+            break
+        await asyncio.sleep(0.01)
+    assert presence.flushes > start
+    assert await presence.count_active() == 10_000

@@ -9,7 +9,7 @@ final flush on shutdown); reads merge the pending touches with the table, so
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from typing import Any
 
 from shared_context.domain.clock import Clock
@@ -27,6 +27,8 @@ from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.sessions import SessionService
 from shared_context.storage.coordination import CoordinationStore
+
+log = logging.getLogger(__name__)
 
 MAX_LISTED = 1000
 FLUSH_EARLY_AT = 10_000  # pending touches that trigger a flush before the interval ends
@@ -58,6 +60,7 @@ class PresenceService:
         self._pending[principal.agent_id] = (principal.agent_type, self._clock.now())
         if len(self._pending) >= FLUSH_EARLY_AT and (self._early is None or self._early.done()):
             self._early = asyncio.get_running_loop().create_task(self.flush())
+            self._early.add_done_callback(_report)
 
     async def flush(self) -> int:
         """Write pending touches in one batch; returns how many agents were written."""
@@ -83,8 +86,7 @@ class PresenceService:
     async def close(self) -> None:
         """Write what is pending (on shutdown)."""
         if self._early is not None:
-            with contextlib.suppress(Exception):
-                await self._early
+            await asyncio.wait([self._early])
         await self.flush()
 
     # --- use cases --------------------------------------------------------------------------------
@@ -175,4 +177,19 @@ class PresenceService:
         return merged[:MAX_LISTED]
 
     async def count_active(self, within_seconds: int = 300) -> int:
-        return len(await self.seen_since(self._clock.now() - within_seconds, None))
+        """How many agents were seen in the window (not capped like the listing)."""
+        cutoff = self._clock.now() - within_seconds
+        touches = {**self._flushing, **self._pending}
+        recent = [agent for agent, (_, seen) in touches.items() if seen >= cutoff]
+        count = await self._store.count_presence(seen_since=cutoff)
+        known = {p.agent_id: p for p in await self._store.get_presence(recent)}
+        for agent in recent:
+            row = known.get(agent)
+            if row is None or (row.last_seen < cutoff and row.status is not PresenceStatus.OFFLINE):
+                count += 1
+        return count
+
+
+def _report(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("early presence flush failed; the next flush retries it")

@@ -33,6 +33,10 @@ class CoordinationStore(Protocol):
 
     async def get_presence(self, agent_ids: Sequence[str]) -> list[Presence]: ...
 
+    async def count_presence(self, *, seen_since: float) -> int:
+        """Agents not declared offline whose stored last_seen >= seen_since."""
+        ...
+
     # --- locks --------------------------------------------------------------------------------
     async def acquire_lock(self, lease: Lease, now: float, audit: AuditEvent) -> LockOutcome:
         """Insert the lease, or take over one that has expired or is the holder's own.

@@ -150,6 +150,17 @@ class SqliteCoordinationStore:
             out.extend(await self._store.read(fn))
         return out
 
+    async def count_presence(self, *, seen_since: float) -> int:
+        def fn(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM agent_presence WHERE last_seen >= ? AND status != 'offline'",
+                (seen_since,),
+            ).fetchone()
+            return int(row[0])
+
+        count: int = await self._store.read(fn)
+        return count
+
     # --- locks --------------------------------------------------------------------------------
     async def acquire_lock(self, lease: Lease, now: float, audit: AuditEvent) -> LockOutcome:
         def fn(conn: sqlite3.Connection) -> LockOutcome:
