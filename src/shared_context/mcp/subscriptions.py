@@ -67,12 +67,12 @@ class SubscriptionHub:
         self._app = app
         self._subs: dict[object, Subscriber] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queues: set[ListenQueue] = set()
         self.notifications_sent = 0
         self.notifications_suppressed = 0
         app.bus.subscribe(self._on_event)
         app.coordination.subscription_gauges.append(lambda: self.count)
         app.coordination.stream_closers.append(self.end_streams)
-        self._queues: set[ListenQueue] = set()
 
     @property
     def count(self) -> int:
