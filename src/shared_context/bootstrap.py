@@ -28,16 +28,22 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.coordination import Coordination
+from shared_context.services.locks import LockService
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryLimits, MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
+from shared_context.services.presence import PresenceService
 from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
+from shared_context.services.waiting import WaitService
 from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
+from shared_context.storage.coordination import CoordinationStore
 from shared_context.storage.memory import MemoryStore
 from shared_context.storage.sqlite.audit import SqliteAuditLog
+from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
@@ -177,6 +183,8 @@ async def open_services(
             purge_batch=settings.memory_sweep_batch,
         )
         metrics = MetricsService(store, clock)
+        coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
+        auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
         services = Services(
             settings=settings,
@@ -191,8 +199,10 @@ async def open_services(
             audit_log=audit_log,
             metrics=metrics,
             maintenance=maintenance,
+            coordination=coordination,
         )
         register_jobs(services)
+        register_coordination(services)
         if cache is not None:
             metrics.register_section("cache", cache.stats)
 
@@ -206,6 +216,7 @@ async def open_services(
             yield services
         finally:
             await maintenance.stop()
+            await coordination.close()
     finally:
         await store.close()
 
@@ -244,6 +255,38 @@ def memory_limits(settings: Settings) -> MemoryLimits:
         max_entries_per_agent=settings.memory_max_entries_per_agent,
         max_bytes_per_agent=settings.memory_max_bytes_per_agent,
         sweep_batch=settings.memory_sweep_batch,
+    )
+
+
+def register_coordination(app: Services) -> None:
+    """Coordination's background jobs and its figures for metrics."""
+    coordination, settings = app.coordination, app.settings
+    app.maintenance.add_job(
+        "presence_flush", settings.presence_flush_seconds, coordination.presence.flush
+    )
+    app.maintenance.add_job("lock_sweep", settings.lock_sweep_seconds, coordination.locks.sweep)
+    for name, gauge in coordination.gauges().items():
+        app.metrics.register_gauge("coordination", name, gauge)
+
+
+def build_coordination(
+    settings: Settings,
+    store: Store,
+    bus: EventBus,
+    audit: AuditRecorder,
+    clock: Clock,
+    sessions: SessionService,
+    messages: MessageService,
+) -> Coordination:
+    if not isinstance(store, SqliteStore):
+        raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
+    coord_store: CoordinationStore = SqliteCoordinationStore(store)
+    return Coordination(
+        presence=PresenceService(coord_store, sessions, bus, audit, clock),
+        locks=LockService(coord_store, sessions, bus, audit, clock),
+        waits=WaitService(
+            store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
+from shared_context.services.coordination import Coordination
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryService
 from shared_context.services.messages import MessageService
@@ -32,3 +33,4 @@ class Services:
     audit_log: AuditLogService
     metrics: MetricsService
     maintenance: Maintenance
+    coordination: Coordination
