@@ -28,8 +28,11 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
 from shared_context.services.messages import MessageService
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
+from shared_context.storage.search import SearchStore
+from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -57,6 +60,13 @@ def build_store(settings: Settings) -> Store:
         f"Unsupported database URL scheme {parsed.scheme!r}; use sqlite:///path "
         "(PostgreSQL support is a separate backend)."
     )
+
+
+def build_search(store: Store) -> SearchStore:
+    """The candidate stage of search for the store's backend."""
+    if isinstance(store, SqliteStore):
+        return SqliteSearch(store)
+    raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
 
 
 async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
@@ -151,6 +161,7 @@ async def open_services(
             auth=auth,
             sessions=sessions,
             messages=messages,
+            search=SearchService(build_search(store), sessions, messages),
         )
     finally:
         await store.close()

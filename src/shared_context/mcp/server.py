@@ -6,7 +6,7 @@ from fastmcp import FastMCP
 
 from shared_context import __version__
 from shared_context.mcp.errors import ErrorMiddleware
-from shared_context.mcp.tools import auth, messages, sessions
+from shared_context.mcp.tools import auth, messages, search, sessions
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -25,6 +25,6 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages):
+    for module in (auth, sessions, messages, search):
         module.register(mcp, app)
     return mcp

@@ -10,6 +10,7 @@ from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.messages import MessageService
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -24,3 +25,4 @@ class Services:
     auth: AuthService
     sessions: SessionService
     messages: MessageService
+    search: SearchService

@@ -1,0 +1,269 @@
+"""Search over a session's messages: fuzzy text search, by sender, by time range.
+
+``search_context`` runs in two stages. The storage backend's full-text index narrows the
+session to a bounded set of candidates (``storage.search.SearchStore``), already filtered by
+visibility and scope in its query; RapidFuzz then scores each candidate's content (and the
+string values of its metadata) against the query. When the candidates cannot fill the page,
+the most recent visible messages (a bounded window) are scored as well, so short queries and
+heavy typos still find recent matches and small sessions behave like an exhaustive search.
+
+The scorer is the maximum of two RapidFuzz measures on lower-cased text (chosen by measured
+precision on the relevance corpus, see ``bench/search.py``):
+
+- ``partial_ratio``: the best-aligned window of the text; finds typos ("colaboration") and
+  partial phrases inside long messages. Used only when the text is at least as long as the
+  query (a two-word message is not a 100 % match of a long query); otherwise ``ratio``.
+- ``token_set_ratio``: word sets; finds reordered words ("schema database design").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from shared_context.domain.clock import parse_iso
+from shared_context.domain.errors import InvalidInput
+from shared_context.domain.ids import check_agent_id
+from shared_context.domain.models import Message, MessageQuery, Principal
+from shared_context.domain.permissions import Permission, require
+from shared_context.domain.validation import check_int, check_text, decode_cursor, encode_cursor
+from shared_context.services.messages import MessageService
+from shared_context.services.sessions import SessionService
+from shared_context.storage.search import Candidate, SearchRequest, SearchScope, SearchStore
+
+QUERY_MAX_CHARS = 500
+PREVIEW_MAX_CHARS = 200
+METADATA_MAX_STRINGS = 200
+ELLIPSIS = "…"
+
+
+def score_text(query: str, text: str) -> float:
+    """Similarity 0-100 of a lower-cased query and a lower-cased text."""
+    if not text:
+        return 0.0
+    window = fuzz.partial_ratio(query, text) if len(text) >= len(query) else fuzz.ratio(query, text)
+    return max(window, fuzz.token_set_ratio(query, text))
+
+
+def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
+    """The string values of a metadata object, depth first, at most ``limit`` of them."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
+    """At most ``max_chars`` of ``text`` around its best match for ``query``."""
+    if len(text) <= max_chars:
+        return text
+    lowered = text.lower()
+    if len(lowered) != len(text):  # case folding changed lengths: align on the original
+        lowered = text
+    aligned = fuzz.partial_ratio_alignment(query, lowered)
+    middle = (aligned.dest_start + aligned.dest_end) // 2 if aligned else 0
+    body = max_chars - 2  # room for an ellipsis on each side
+    start = max(0, min(middle - body // 2, len(text) - body))
+    snippet = text[start : start + body]
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if start + body < len(text) else ""
+    return prefix + snippet + suffix
+
+
+@dataclass(slots=True)
+class _Scored:
+    message: Message
+    score: float
+    in_metadata: bool
+    exact: bool
+    text_rank: float
+
+    def key(self) -> tuple[float, bool, float, int]:
+        # Best first: fuzzy score, then exact term hits, then bm25 (smaller is better), then
+        # recency (larger ids are newer).
+        return (-self.score, not self.exact, self.text_rank, -self.message.id)
+
+
+def check_threshold(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput("fuzzy_threshold must be a number from 0 to 100.")
+    if not 0 <= value <= 100:
+        raise InvalidInput(f"fuzzy_threshold must be from 0 to 100; got {value}.")
+    return float(value)
+
+
+def parse_scope(value: object) -> SearchScope:
+    try:
+        return SearchScope(str(value))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"search_scope must be one of all, public, private; got {str(value)[:30]!r}."
+        ) from exc
+
+
+class SearchService:
+    def __init__(
+        self,
+        search: SearchStore,
+        sessions: SessionService,
+        messages: MessageService,
+        *,
+        candidate_limit: int = 500,
+        fallback_window: int = 2000,
+    ) -> None:
+        self._search = search
+        self._sessions = sessions
+        self._messages = messages
+        self._candidate_limit = candidate_limit
+        self._fallback_window = fallback_window
+
+    async def search_context(
+        self,
+        principal: Principal,
+        session_id: object,
+        query: object,
+        fuzzy_threshold: object = 60,
+        limit: object = 10,
+        search_scope: object = "all",
+        search_metadata: object = True,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        require(principal, Permission.READ)
+        text = check_text(query, "query", max_chars=QUERY_MAX_CHARS)
+        threshold = check_threshold(fuzzy_threshold)
+        page = check_int(limit, "limit", low=1, high=100)
+        scope = parse_scope(search_scope)
+        if not isinstance(search_metadata, bool):
+            raise InvalidInput("search_metadata must be true or false.")
+        session = await self._sessions.require_session(session_id)
+        needle = text.lower().strip()
+
+        candidates = await self._search.candidates(
+            principal,
+            SearchRequest(
+                session_id=session.session_id,
+                query=text,
+                scope=scope,
+                search_metadata=search_metadata,
+                candidate_limit=self._candidate_limit,
+            ),
+        )
+        scored = {c.message.id: self._score(needle, c, search_metadata) for c in candidates}
+        hits = sum(1 for s in scored.values() if s.score >= threshold)
+        widened = hits < page
+        if widened:
+            recent = await self._search.recent_visible(
+                principal, session.session_id, scope=scope, window=self._fallback_window
+            )
+            for message in recent:
+                if message.id not in scored:
+                    scored[message.id] = self._score(needle, Candidate(message), search_metadata)
+        ranked = sorted((s for s in scored.values() if s.score >= threshold), key=_Scored.key)
+        results = [self._result(needle, s) for s in ranked[:page]]
+        return {
+            "success": True,
+            "results": results,
+            "count": len(results),
+            "scored": len(scored),
+            "widened": widened,
+            "search_time_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+
+    @staticmethod
+    def _score(needle: str, candidate: Candidate, search_metadata: bool) -> _Scored:
+        message = candidate.message
+        content = score_text(needle, message.content.lower())
+        meta = 0.0
+        if search_metadata and message.metadata:
+            meta = score_text(needle, " ".join(metadata_strings(message.metadata)).lower())
+        return _Scored(
+            message=message,
+            score=max(content, meta),
+            in_metadata=meta > content,
+            exact=candidate.exact,
+            text_rank=candidate.text_rank,
+        )
+
+    @staticmethod
+    def _result(needle: str, scored: _Scored) -> dict[str, Any]:
+        message = scored.message
+        if scored.in_metadata:
+            values = metadata_strings(message.metadata)
+            best = max(values, key=lambda v: score_text(needle, v.lower()))
+            shown = preview(needle, best)
+        else:
+            shown = preview(needle, message.content)
+        return {
+            "message": message.to_dict(),
+            "score": round(scored.score, 1),
+            "match_preview": shown,
+            "matched_in": "metadata" if scored.in_metadata else "content",
+        }
+
+    # --- structured lookups -------------------------------------------------------------------
+    async def by_sender(
+        self,
+        principal: Principal,
+        session_id: object,
+        sender: object,
+        limit: object = 20,
+        cursor: object = None,
+    ) -> dict[str, Any]:
+        query = MessageQuery(
+            session_id=str(session_id),
+            sender=check_agent_id(sender, "sender"),
+            limit=check_int(limit, "limit", low=1, high=100),
+            after_id=decode_cursor(cursor),
+        )
+        found, more = await self._messages.read(principal, query)
+        return _page(found, more)
+
+    async def by_timerange(
+        self,
+        principal: Principal,
+        session_id: object,
+        start_time: object,
+        end_time: object,
+        limit: object = 50,
+        cursor: object = None,
+    ) -> dict[str, Any]:
+        since = parse_iso(_iso_text(start_time, "start_time"), "start_time")
+        until = parse_iso(_iso_text(end_time, "end_time"), "end_time")
+        if since > until:
+            raise InvalidInput("start_time must not be after end_time.")
+        query = MessageQuery(
+            session_id=str(session_id),
+            since=since,
+            until=until,
+            limit=check_int(limit, "limit", low=1, high=200),
+            after_id=decode_cursor(cursor),
+        )
+        found, more = await self._messages.read(principal, query)
+        return _page(found, more)
+
+
+def _iso_text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be an ISO 8601 date-time string.")
+    return value
+
+
+def _page(found: list[Message], more: bool) -> dict[str, Any]:
+    return {
+        "success": True,
+        "messages": [m.to_dict() for m in found],
+        "count": len(found),
+        "has_more": more,
+        "next_cursor": encode_cursor(found[-1].id) if more and found else None,
+    }
