@@ -18,12 +18,13 @@ precision on the relevance corpus, see ``bench/search.py``):
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from shared_context.domain.clock import parse_iso
 from shared_context.domain.errors import InvalidInput
@@ -46,6 +47,8 @@ def score_text(query: str, text: str) -> float:
     if not text:
         return 0.0
     window = fuzz.partial_ratio(query, text) if len(text) >= len(query) else fuzz.ratio(query, text)
+    if len(query.split()) < 2:
+        return window
     return max(window, fuzz.token_set_ratio(query, text))
 
 
@@ -81,18 +84,77 @@ def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
     return prefix + snippet + suffix
 
 
+def metadata_text(metadata_json: str) -> str:
+    """The string values of stored metadata, joined: what the index matched too."""
+    if metadata_json in ("", "{}"):
+        return ""
+    try:
+        return " ".join(metadata_strings(json.loads(metadata_json)))
+    except ValueError:
+        return ""
+
+
+def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
+    """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++)."""
+    scores = [0.0] * len(texts)
+    if len(query.split()) > 1:  # one word: the best window decides, skip the word-set pass
+        for _, score, index in process.extract(
+            query, texts, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
+        ):
+            scores[index] = score
+    for _, score, index in process.extract(
+        query, texts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=cutoff
+    ):
+        window = score if len(texts[index]) >= len(query) else fuzz.ratio(query, texts[index])
+        scores[index] = max(scores[index], window)
+    return scores
+
+
 @dataclass(slots=True)
 class _Scored:
-    message: Message
+    candidate: Candidate
     score: float
     in_metadata: bool
-    exact: bool
-    text_rank: float
+    overlap: int
 
-    def key(self) -> tuple[float, bool, float, int]:
-        # Best first: fuzzy score, then exact term hits, then bm25 (smaller is better), then
-        # recency (larger ids are newer).
-        return (-self.score, not self.exact, self.text_rank, -self.message.id)
+    def key(self) -> tuple[float, bool, int, float, int]:
+        # Best first: fuzzy score, then messages holding every term verbatim, then how many
+        # query terms appear, then the backend's text rank (smaller is better), then recency.
+        c = self.candidate
+        return (-self.score, not c.exact, -self.overlap, c.text_rank, -c.id)
+
+
+def score_candidates(
+    needle: str, candidates: list[Candidate], search_metadata: bool, threshold: float
+) -> list[_Scored]:
+    """Score candidates on content and (optionally) metadata; keep those at the threshold."""
+    if not candidates:
+        return []
+    lowered_content = [c.content.lower() for c in candidates]
+    content = score_batch(needle, lowered_content, threshold)
+    meta = [0.0] * len(candidates)
+    if search_metadata:
+        texts = [metadata_text(c.metadata_json).lower() for c in candidates]
+        filled = [i for i, t in enumerate(texts) if t]
+        for i, score in zip(
+            filled, score_batch(needle, [texts[i] for i in filled], threshold), strict=True
+        ):
+            meta[i] = score
+    terms = needle.split()
+    kept = []
+    for i, candidate in enumerate(candidates):
+        best = max(content[i], meta[i])
+        if best >= threshold:
+            lowered = lowered_content[i]
+            kept.append(
+                _Scored(
+                    candidate=candidate,
+                    score=best,
+                    in_metadata=meta[i] > content[i],
+                    overlap=sum(1 for t in terms if t in lowered),
+                )
+            )
+    return kept
 
 
 def check_threshold(value: object) -> float:
@@ -159,45 +221,33 @@ class SearchService:
                 candidate_limit=self._candidate_limit,
             ),
         )
-        scored = {c.message.id: self._score(needle, c, search_metadata) for c in candidates}
-        hits = sum(1 for s in scored.values() if s.score >= threshold)
-        widened = hits < page
+        scored = score_candidates(needle, candidates, search_metadata, threshold)
+        # Widen to the recent window when the page is not full and the query was not found
+        # verbatim: short queries, typos. A verbatim hit means the index saw the text as typed.
+        widened = len(scored) < page and not any(c.exact for c in candidates)
+        considered = len(candidates)
         if widened:
             recent = await self._search.recent_visible(
                 principal, session.session_id, scope=scope, window=self._fallback_window
             )
-            for message in recent:
-                if message.id not in scored:
-                    scored[message.id] = self._score(needle, Candidate(message), search_metadata)
-        ranked = sorted((s for s in scored.values() if s.score >= threshold), key=_Scored.key)
-        results = [self._result(needle, s) for s in ranked[:page]]
+            seen = {c.id for c in candidates}
+            fresh = [c for c in recent if c.id not in seen]
+            scored.extend(score_candidates(needle, fresh, search_metadata, threshold))
+            considered += len(fresh)
+        scored.sort(key=_Scored.key)
+        results = [self._result(needle, s) for s in scored[:page]]
         return {
             "success": True,
             "results": results,
             "count": len(results),
-            "scored": len(scored),
+            "considered": considered,
             "widened": widened,
             "search_time_ms": round((time.perf_counter() - started) * 1000, 2),
         }
 
     @staticmethod
-    def _score(needle: str, candidate: Candidate, search_metadata: bool) -> _Scored:
-        message = candidate.message
-        content = score_text(needle, message.content.lower())
-        meta = 0.0
-        if search_metadata and message.metadata:
-            meta = score_text(needle, " ".join(metadata_strings(message.metadata)).lower())
-        return _Scored(
-            message=message,
-            score=max(content, meta),
-            in_metadata=meta > content,
-            exact=candidate.exact,
-            text_rank=candidate.text_rank,
-        )
-
-    @staticmethod
     def _result(needle: str, scored: _Scored) -> dict[str, Any]:
-        message = scored.message
+        message = scored.candidate.message()
         if scored.in_metadata:
             values = metadata_strings(message.metadata)
             best = max(values, key=lambda v: score_text(needle, v.lower()))

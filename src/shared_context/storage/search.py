@@ -9,11 +9,12 @@ never leaves the database. Sender and time-range lookups reuse ``Store.get_messa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared_context.domain.models import Message, Principal
+from shared_context.domain.models import Message, Principal, Visibility
 
 
 class SearchScope(StrEnum):
@@ -42,28 +43,56 @@ class SearchRequest:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A message the index considers relevant.
+    """A visible message the index considers relevant, kept as its raw row so that scoring
+    hundreds of them costs no JSON parsing; ``message()`` builds the full value for results.
 
-    ``exact``: the message contains every query term (of three or more characters) verbatim.
-    ``text_rank``: the backend's text relevance, smaller is better (SQLite: bm25, negated by
-    FTS5 convention; 0.0 when the backend did not rank this candidate).
+    ``row``: id, session_id, sender, sender_type, content, visibility, metadata (JSON text),
+    parent_message_id, created_at. ``exact``: the message contains every query term (of
+    three or more characters) verbatim. ``text_rank``: the backend's own text relevance,
+    smaller is better, 0.0 when it has none (a tie-breaker only).
     """
 
-    message: Message
+    row: tuple[Any, ...]
     exact: bool = False
     text_rank: float = 0.0
+
+    @property
+    def id(self) -> int:
+        return int(self.row[0])
+
+    @property
+    def content(self) -> str:
+        return str(self.row[4])
+
+    @property
+    def metadata_json(self) -> str:
+        return str(self.row[6])
+
+    def message(self) -> Message:
+        row = self.row
+        return Message(
+            id=row[0],
+            session_id=row[1],
+            sender=row[2],
+            sender_type=row[3],
+            content=row[4],
+            visibility=Visibility(row[5]),
+            metadata=json.loads(row[6]),
+            parent_message_id=row[7],
+            created_at=row[8],
+        )
 
 
 class SearchStore(Protocol):
     async def candidates(self, viewer: Principal, request: SearchRequest) -> list[Candidate]:
-        """At most ``request.candidate_limit`` visible messages of the session that the index
-        finds relevant to the query, in no particular order. Queries are plain text: no
+        """At most ``request.candidate_limit`` visible, in-scope messages of the session that
+        the index finds relevant to the query, in no particular order. Queries are plain text: no
         character in them may cause a syntax error."""
         ...
 
     async def recent_visible(
         self, viewer: Principal, session_id: str, *, scope: SearchScope, window: int
-    ) -> list[Message]:
+    ) -> list[Candidate]:
         """The ``window`` most recent messages of the session the viewer may see (in scope),
         newest first: the fallback when the index yields too few candidates."""
         ...

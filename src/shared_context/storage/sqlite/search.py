@@ -1,19 +1,22 @@
 """The SQLite candidate stage of search, on the ``messages_fts`` trigram index (migration 0003).
 
 The user's query is plain text. It is cut into *terms* (whitespace-separated, lower-cased, three
-or more characters: the trigram tokenizer cannot match less) and each term into *pieces*: the
-term itself, its two halves and its trigrams. Every piece reaches FTS5 as a quoted string with
+or more characters: the trigram tokenizer cannot match less) and each term into *pieces*: its
+trigrams, its two halves and the term itself. Every piece reaches FTS5 as a quoted string with
 doubled quotes, so quotes, ``*``, ``-``, ``NEAR(``, ``col:`` and the like are only characters.
 
-Two index queries produce the candidates, each with cost bounded whatever the session size:
+Two index queries produce the candidates, each with a cost bounded whatever the session size:
 
-- *exact*: messages containing every term (AND of the terms), newest first, over a bounded
-  scan of the index. Exact hits are the best fuzzy matches and are kept first on ties.
-- *rare pieces*: each piece's document count is probed up to ``probe_cap``; the rarest pieces
-  that fit a posting ``budget`` are OR-ed and ranked by bm25. Rare trigrams and halves survive
-  typos ("colaboration" still shares "lab", "bor", "ration" with "collaboration"), and ranking
-  only selective postings keeps the cost flat from a thousand messages to millions, where
-  ranking every common trigram ("ion", "the") would touch most of the index.
+- *exact*: messages containing every term (AND of the terms), newest first. They are the best
+  fuzzy matches and win ties.
+- *rare pieces*: each trigram's document count is probed up to ``probe_cap`` (a longer piece
+  is probed only when all its trigrams are too common to use); the rarest pieces whose counts
+  fit the ``budget`` are OR-ed and every message matching one of them is a candidate. Rare
+  trigrams survive typos ("colaboration" still shares "lab", "bor" and "ration" with
+  "collaboration"), and because only selective postings are read, the cost stays flat from a
+  thousand messages to millions, where ranking every common trigram ("ion", "the") would touch
+  most of the index. (bm25 is not computed: measured at ~10 µs per row, it did not pay for
+  itself as a tie-breaker; ``text_rank`` stays 0.)
 
 Both queries join ``messages`` with the visibility filter and the scope inside the SQL.
 """
@@ -26,15 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared_context.domain import visibility as vis
-from shared_context.domain.models import Message, Principal
+from shared_context.domain.models import Principal
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, scope_sql
 from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.store import SqliteStore
 
 FTS_TABLE = "messages_fts"
 MIN_TERM = 3
-MAX_TERMS = 16
-MAX_PIECES = 24
+MAX_TERMS = 12
+MAX_TRIGRAMS = 24
 
 
 def fts_string(text: str) -> str:
@@ -43,9 +46,11 @@ def fts_string(text: str) -> str:
 
 
 def query_terms(query: str) -> list[str]:
-    """Distinct lower-cased terms of at least three characters, in query order (bounded)."""
+    """Distinct lower-cased terms of at least three characters, in query order (bounded).
+    Control and separator characters (NUL included) split terms and never reach FTS5."""
     cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cs", "Zs") else ch for ch in query.lower()
+        " " if unicodedata.category(ch) in ("Cc", "Cs", "Zs", "Zl", "Zp") else ch
+        for ch in query.lower()
     )
     terms: list[str] = []
     for word in cleaned.split():
@@ -56,27 +61,30 @@ def query_terms(query: str) -> list[str]:
     return terms
 
 
-def query_pieces(terms: list[str]) -> list[str]:
-    """Terms, then halves of long terms, then trigrams taken round-robin across terms."""
+def trigrams(term: str) -> list[str]:
+    return [term[i : i + MIN_TERM] for i in range(len(term) - MIN_TERM + 1)]
+
+
+def query_trigrams(terms: list[str]) -> list[str]:
+    """Distinct trigrams of the terms, taken round-robin so every term is represented."""
+    per_term = [trigrams(t) for t in terms]
+    found: list[str] = []
+    for position in range(max((len(t) for t in per_term), default=0)):
+        for grams in per_term:
+            if position < len(grams) and grams[position] not in found:
+                found.append(grams[position])
+    return found[:MAX_TRIGRAMS]
+
+
+def longer_pieces(terms: list[str]) -> list[str]:
+    """Halves of long terms, then the terms: tried when their trigrams are all too common."""
     pieces: list[str] = []
-
-    def add(piece: str) -> None:
-        if len(pieces) < MAX_PIECES and len(piece) >= MIN_TERM and piece not in pieces:
-            pieces.append(piece)
-
-    for term in terms:
-        add(term)
     for term in terms:
         if len(term) >= 2 * MIN_TERM:
             half = len(term) // 2
-            add(term[:half])
-            add(term[half:])
-    trigrams = [[t[i : i + MIN_TERM] for i in range(len(t) - MIN_TERM + 1)] for t in terms]
-    for position in range(max((len(t) for t in trigrams), default=0)):
-        for grams in trigrams:
-            if position < len(grams):
-                add(grams[position])
-    return pieces
+            pieces.extend((term[:half], term[half:]))
+    pieces.extend(t for t in terms if len(t) > MIN_TERM)
+    return list(dict.fromkeys(pieces))
 
 
 def match_expression(pieces: list[str], operator: str, *, content_only: bool) -> str:
@@ -93,13 +101,7 @@ class _Filters:
 class SqliteSearch:
     """``storage.search.SearchStore`` on SQLite FTS5."""
 
-    def __init__(
-        self,
-        store: SqliteStore,
-        *,
-        probe_cap: int = 1000,
-        budget: int = 4000,
-    ) -> None:
+    def __init__(self, store: SqliteStore, *, probe_cap: int = 400, budget: int = 400) -> None:
         self._store = store
         self._probe_cap = probe_cap
         self._budget = budget
@@ -108,10 +110,9 @@ class SqliteSearch:
         terms = query_terms(request.query)
         if not terms:
             return []
-        pieces = query_pieces(terms)
         filters = _filters(viewer, request.session_id, request.scope)
         content_only = not request.search_metadata
-        exact_limit = max(1, request.candidate_limit // 2)
+        limit = request.candidate_limit
 
         def fn(conn: sqlite3.Connection) -> list[Candidate]:
             span = conn.execute(
@@ -121,70 +122,73 @@ class SqliteSearch:
             if span[0] is None:
                 return []
             found: dict[int, Candidate] = {}
-            for message in self._exact(conn, terms, filters, content_only, exact_limit, span):
-                found[message.id] = Candidate(message, exact=True)
-            rare = self._rare_pieces(conn, pieces, content_only)
-            if rare:
-                room = request.candidate_limit - len(found)
-                for message, rank in self._ranked(conn, rare, filters, content_only, room):
-                    old = found.get(message.id)
-                    found[message.id] = Candidate(
-                        message, exact=old is not None and old.exact, text_rank=rank
-                    )
-            return list(found.values())[: request.candidate_limit]
+            exact = match_expression(terms, "AND", content_only=content_only)
+            for row in self._matching(conn, exact, span, filters, max(1, limit // 2)):
+                found[row[0]] = Candidate(row, exact=True)
+            rare = self._rare_pieces(conn, terms, content_only)
+            if rare and len(found) < limit:
+                loose = match_expression(rare, "OR", content_only=content_only)
+                for row in self._matching(conn, loose, span, filters, limit):
+                    if row[0] not in found and len(found) < limit:
+                        found[row[0]] = Candidate(row)
+            return list(found.values())
 
         result: list[Candidate] = await self._store.read(fn)
         return result
 
     async def recent_visible(
         self, viewer: Principal, session_id: str, *, scope: SearchScope, window: int
-    ) -> list[Message]:
+    ) -> list[Candidate]:
         filters = _filters(viewer, session_id, scope)
         sql = (
             f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE {filters.sql} "
             "ORDER BY m.id DESC LIMIT ?"
         )
 
-        def fn(conn: sqlite3.Connection) -> list[Message]:
-            return [rows.message(r) for r in conn.execute(sql, [*filters.params, window])]
+        def fn(conn: sqlite3.Connection) -> list[Candidate]:
+            return [Candidate(r) for r in conn.execute(sql, [*filters.params, window])]
 
-        result: list[Message] = await self._store.read(fn)
+        result: list[Candidate] = await self._store.read(fn)
         return result
 
-    # --- the two index queries --------------------------------------------------------------
-    def _exact(
+    def _matching(
         self,
         conn: sqlite3.Connection,
-        terms: list[str],
-        filters: _Filters,
-        content_only: bool,
-        limit: int,
+        expression: str,
         span: tuple[int, int],
-    ) -> list[Message]:
-        sql = (
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM {FTS_TABLE} "
-            f"JOIN messages m ON m.id = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH ? AND {FTS_TABLE}.rowid BETWEEN ? AND ? AND {filters.sql} "
-            f"ORDER BY {FTS_TABLE}.rowid DESC LIMIT ?"
-        )
-        expression = match_expression(terms, "AND", content_only=content_only)
-        low, high = span
-        params = [expression, low, high, *filters.params, limit]
-        return [rows.message(r) for r in conn.execute(sql, params)]
+        filters: _Filters,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        params = [expression, span[0], span[1], *filters.params, limit]
+        return list(conn.execute(candidate_sql(filters.sql), params))
+
+    def _count(self, conn: sqlite3.Connection, piece: str, content_only: bool) -> int:
+        expression = match_expression([piece], "OR", content_only=content_only)
+        row = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)",
+            (expression, self._probe_cap + 1),
+        ).fetchone()
+        return int(row[0])
 
     def _rare_pieces(
-        self, conn: sqlite3.Connection, pieces: list[str], content_only: bool
+        self, conn: sqlite3.Connection, terms: list[str], content_only: bool
     ) -> list[str]:
-        """The most selective pieces whose postings together fit the budget."""
-        probe = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
-        )
+        """The most selective pieces whose document counts together fit the budget."""
         counted: list[tuple[int, int, str]] = []
-        for order, piece in enumerate(pieces):
-            expression = match_expression([piece], "OR", content_only=content_only)
-            count = int(conn.execute(probe, (expression, self._probe_cap + 1)).fetchone()[0])
-            if 0 < count <= self._probe_cap:
-                counted.append((count, order, piece))
+        common: set[str] = set()
+        for order, gram in enumerate(query_trigrams(terms)):
+            count = self._count(conn, gram, content_only)
+            if count > self._probe_cap:
+                common.add(gram)
+            elif count:
+                counted.append((count, order, gram))
+        for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
+            # A longer piece matches a subset of each of its trigrams' documents: it adds
+            # nothing unless every one of its trigrams was too common to use.
+            if all(g in common for g in trigrams(piece)):
+                count = self._count(conn, piece, content_only)
+                if 0 < count <= self._probe_cap:
+                    counted.append((count, order, piece))
         counted.sort()
         chosen: list[str] = []
         spent = 0
@@ -195,20 +199,16 @@ class SqliteSearch:
             spent += count
         return chosen
 
-    def _ranked(
-        self,
-        conn: sqlite3.Connection,
-        pieces: list[str],
-        filters: _Filters,
-        content_only: bool,
-        limit: int,
-    ) -> list[tuple[Message, float]]:
-        if limit <= 0:
-            return []
-        sql = ranked_sql(filters.sql)
-        expression = match_expression(pieces, "OR", content_only=content_only)
-        params = [expression, *filters.params, limit]
-        return [(rows.message(r), float(r[-1])) for r in conn.execute(sql, params)]
+
+def candidate_sql(filters_sql: str) -> str:
+    """Index matches within the session's id span, joined to its visible, in-scope messages,
+    newest first."""
+    return (
+        f"SELECT {rows.MESSAGE_COLUMNS} FROM {FTS_TABLE} "
+        f"JOIN messages m ON m.id = {FTS_TABLE}.rowid "
+        f"WHERE {FTS_TABLE} MATCH ? AND {FTS_TABLE}.rowid BETWEEN ? AND ? AND {filters_sql} "
+        f"ORDER BY {FTS_TABLE}.rowid DESC LIMIT ?"
+    )
 
 
 def _filters(viewer: Principal, session_id: str, scope: SearchScope) -> _Filters:
@@ -220,17 +220,8 @@ def _filters(viewer: Principal, session_id: str, scope: SearchScope) -> _Filters
     )
 
 
-def ranked_sql(filters_sql: str) -> str:
-    """bm25-ranked index matches joined to the visible, in-scope messages of one session."""
-    return (
-        f"SELECT {rows.MESSAGE_COLUMNS}, {FTS_TABLE}.rank FROM {FTS_TABLE} "
-        f"JOIN messages m ON m.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH ? AND {filters_sql} ORDER BY {FTS_TABLE}.rank LIMIT ?"
-    )
-
-
 def explain_candidates(conn: sqlite3.Connection, viewer: Principal, session_id: str) -> list[str]:
-    """The query plan of the ranked candidate query (for tests and docs)."""
+    """The query plan of the candidate query (tests check it reads the FTS index)."""
     filters = _filters(viewer, session_id, SearchScope.ALL)
-    sql = "EXPLAIN QUERY PLAN " + ranked_sql(filters.sql)
-    return [str(r[-1]) for r in conn.execute(sql, ['"abc"', *filters.params, 10])]
+    sql = "EXPLAIN QUERY PLAN " + candidate_sql(filters.sql)
+    return [str(r[-1]) for r in conn.execute(sql, ['"abc"', 1, 2, *filters.params, 10])]
