@@ -205,7 +205,7 @@ def filler(rng: random.Random, words: list[str], cum: list[float]) -> tuple[str,
     text = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(8, 30)))
     roll = rng.random()
     if roll < 0.1:
-        text += f" see {rng.choice(['POL', 'OPS', 'SEC'])}-{rng.randint(1, 9999)}"
+        text += f" see {rng.choice(['OPS', 'SEC', 'DEV'])}-{rng.randint(1, 9999)}"
     elif roll < 0.15:
         text += f" in src/{rng.choice(words)}/{rng.choice(words)}.py"
     meta: dict[str, Any] = {}
@@ -260,7 +260,7 @@ def query_mix(rng: random.Random, words: list[str]) -> list[str]:
         *typos,
         "deploy release",
         "database migration schema",
-        "POL-4242",
+        "OPS-4242",
         "db",
         "x",
         " ".join(rng.sample(picked, 12)),

@@ -40,13 +40,16 @@ QUERY_MAX_CHARS = 500
 PREVIEW_MAX_CHARS = 200
 METADATA_MAX_STRINGS = 200
 ELLIPSIS = "…"
+WORD_EDGES = ".,;:!?()[]{}<>\"'`"
+WINDOW_MAX_QUERY = 64  # longer queries skip partial_ratio (RapidFuzz's slow path beyond 64)
 
 
 def score_text(query: str, text: str) -> float:
     """Similarity 0-100 of a lower-cased query and a lower-cased text."""
     if not text:
         return 0.0
-    window = fuzz.partial_ratio(query, text) if len(text) >= len(query) else fuzz.ratio(query, text)
+    partial = len(query) <= WINDOW_MAX_QUERY and len(text) >= len(query)
+    window = fuzz.partial_ratio(query, text) if partial else fuzz.ratio(query, text)
     if len(query.split()) < 2:
         return window
     return max(window, fuzz.token_set_ratio(query, text))
@@ -102,8 +105,11 @@ def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
             query, texts, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
         ):
             scores[index] = score
+    # Long queries are phrases of many words: the word-set pass judges them, and the window
+    # pass, whose cost grows with the query's length, is replaced by the whole-text ratio.
+    window_scorer = fuzz.partial_ratio if len(query) <= WINDOW_MAX_QUERY else fuzz.ratio
     for _, score, index in process.extract(
-        query, texts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=cutoff
+        query, texts, scorer=window_scorer, limit=None, score_cutoff=cutoff
     ):
         window = score if len(texts[index]) >= len(query) else fuzz.ratio(query, texts[index])
         scores[index] = max(scores[index], window)
@@ -118,10 +124,17 @@ class _Scored:
     overlap: int
 
     def key(self) -> tuple[float, bool, int, float, int]:
-        # Best first: fuzzy score, then messages holding every term verbatim, then how many
-        # query terms appear, then the backend's text rank (smaller is better), then recency.
+        # Best first: fuzzy score, then messages holding every term verbatim, then how well
+        # the query terms appear (whole words beat substrings), then the backend's text rank
+        # (smaller is better), then recency.
         c = self.candidate
         return (-self.score, not c.exact, -self.overlap, c.text_rank, -c.id)
+
+
+def term_overlap(terms: list[str], text: str) -> int:
+    """Text relevance for ties: 2 per query term present as a whole word, 1 as a substring."""
+    words = {w.strip(WORD_EDGES) for w in text.split()}
+    return sum(2 if t in words else 1 if t in text else 0 for t in terms)
 
 
 def score_candidates(
@@ -151,7 +164,7 @@ def score_candidates(
                     candidate=candidate,
                     score=best,
                     in_metadata=meta[i] > content[i],
-                    overlap=sum(1 for t in terms if t in lowered),
+                    overlap=term_overlap(terms, lowered),
                 )
             )
     return kept
@@ -182,7 +195,7 @@ class SearchService:
         messages: MessageService,
         *,
         candidate_limit: int = 500,
-        fallback_window: int = 2000,
+        fallback_window: int = 1000,
     ) -> None:
         self._search = search
         self._sessions = sessions
@@ -222,9 +235,10 @@ class SearchService:
             ),
         )
         scored = score_candidates(needle, candidates, search_metadata, threshold)
-        # Widen to the recent window when the page is not full and the query was not found
-        # verbatim: short queries, typos. A verbatim hit means the index saw the text as typed.
-        widened = len(scored) < page and not any(c.exact for c in candidates)
+        # Widen to the recent window when the index yields too few candidates to fill the page
+        # (short queries) or none of them reaches the threshold (heavy typos). A verbatim hit
+        # means the index saw the text as typed: nothing to widen for.
+        widened = (len(candidates) < page or not scored) and not any(c.exact for c in candidates)
         considered = len(candidates)
         if widened:
             recent = await self._search.recent_visible(

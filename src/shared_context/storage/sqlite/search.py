@@ -7,8 +7,8 @@ doubled quotes, so quotes, ``*``, ``-``, ``NEAR(``, ``col:`` and the like are on
 
 Two index queries produce the candidates, each with a cost bounded whatever the session size:
 
-- *exact*: messages containing every term (AND of the terms), newest first. They are the best
-  fuzzy matches and win ties.
+- *exact*: messages containing the (up to three) longest terms (AND), newest first; those
+  holding every term verbatim are marked exact: they are the best fuzzy matches and win ties.
 - *rare pieces*: each trigram's document count is probed up to ``probe_cap`` (a longer piece
   is probed only when all its trigrams are too common to use); the rarest pieces whose counts
   fit the ``budget`` are OR-ed and every message matching one of them is a candidate. Rare
@@ -38,6 +38,8 @@ FTS_TABLE = "messages_fts"
 MIN_TERM = 3
 MAX_TERMS = 12
 MAX_TRIGRAMS = 24
+MAX_LONG_PROBES = 6
+EXACT_ANCHORS = 3
 
 
 def fts_string(text: str) -> str:
@@ -115,16 +117,21 @@ class SqliteSearch:
         limit = request.candidate_limit
 
         def fn(conn: sqlite3.Connection) -> list[Candidate]:
+            # Two subqueries: each is one index seek; MIN and MAX together would scan.
             span = conn.execute(
-                "SELECT MIN(id), MAX(id) FROM messages WHERE session_id = ?",
+                "SELECT (SELECT MIN(id) FROM messages WHERE session_id = ?1), "
+                "(SELECT MAX(id) FROM messages WHERE session_id = ?1)",
                 (request.session_id,),
             ).fetchone()
             if span[0] is None:
                 return []
             found: dict[int, Candidate] = {}
-            exact = match_expression(terms, "AND", content_only=content_only)
+            # The longest terms are the most selective; the rest are checked on the rows, so
+            # a long query of words that never co-occur cannot make the AND scan the index.
+            anchors = sorted(terms, key=len, reverse=True)[:EXACT_ANCHORS]
+            exact = match_expression(anchors, "AND", content_only=content_only)
             for row in self._matching(conn, exact, span, filters, max(1, limit // 2)):
-                found[row[0]] = Candidate(row, exact=True)
+                found[row[0]] = Candidate(row, exact=_holds_all(row, terms, content_only))
             rare = self._rare_pieces(conn, terms, content_only)
             if rare and len(found) < limit:
                 loose = match_expression(rare, "OR", content_only=content_only)
@@ -182,10 +189,12 @@ class SqliteSearch:
                 common.add(gram)
             elif count:
                 counted.append((count, order, gram))
+        probes = 0
         for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
             # A longer piece matches a subset of each of its trigrams' documents: it adds
             # nothing unless every one of its trigrams was too common to use.
-            if all(g in common for g in trigrams(piece)):
+            if probes < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
+                probes += 1
                 count = self._count(conn, piece, content_only)
                 if 0 < count <= self._probe_cap:
                     counted.append((count, order, piece))
@@ -198,6 +207,13 @@ class SqliteSearch:
             chosen.append(piece)
             spent += count
         return chosen
+
+
+def _holds_all(row: tuple[Any, ...], terms: list[str], content_only: bool) -> bool:
+    """Whether the message holds every term verbatim (content, or raw metadata JSON)."""
+    content = str(row[4]).lower()
+    metadata = "" if content_only else str(row[6]).lower()
+    return all(t in content or t in metadata for t in terms)
 
 
 def candidate_sql(filters_sql: str) -> str:
