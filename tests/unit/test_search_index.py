@@ -161,3 +161,19 @@ async def test_candidates_of_an_empty_session_and_short_query(services: Services
     search = services.search._search
     assert await search.candidates(ALICE, SearchRequest(session_id=sid, query="anything")) == []
     assert await search.candidates(ALICE, SearchRequest(session_id=sid, query="ab")) == []
+
+
+async def test_common_trigrams_give_way_to_longer_pieces_within_budget(
+    services: Services,
+) -> None:
+    from shared_context.storage.sqlite.search import SqliteSearch
+
+    sid = (await services.sessions.create(ALICE, "budget", None))["session_id"]
+    for text in ("abcdef one", "abcxyz two", "defabc three", "abcdef four"):
+        await services.messages.add(ALICE, sid, text, "public", None)
+    tight = SqliteSearch(services.store, probe_cap=1, budget=1)  # type: ignore[arg-type]
+    # Every trigram of "abcdeg" is common (> 1 message) or absent; halves are probed instead.
+    found = await tight.candidates(ALICE, SearchRequest(session_id=sid, query="abcdeg"))
+    assert found == []
+    found = await tight.candidates(ALICE, SearchRequest(session_id=sid, query="zyx xyz two"))
+    assert {c.content for c in found} == {"abcxyz two"}

@@ -3,23 +3,29 @@
 ``search_context`` runs in two stages. The storage backend's full-text index narrows the
 session to a bounded set of candidates (``storage.search.SearchStore``), already filtered by
 visibility and scope in its query; RapidFuzz then scores each candidate's content (and the
-string values of its metadata) against the query. When the candidates cannot fill the page,
-the most recent visible messages (a bounded window) are scored as well, so short queries and
-heavy typos still find recent matches and small sessions behave like an exhaustive search.
+string values of its metadata) against the query. When the index yields fewer candidates
+than the page or none that reaches the threshold, and no message held the query verbatim,
+the most recent visible messages (a bounded window) are scored as well: short queries and
+heavy typos still find recent matches, and small sessions behave like an exhaustive search.
 
 The scorer is the maximum of two RapidFuzz measures on lower-cased text (chosen by measured
 precision on the relevance corpus, see ``bench/search.py``):
 
 - ``partial_ratio``: the best-aligned window of the text; finds typos ("colaboration") and
   partial phrases inside long messages. Used only when the text is at least as long as the
-  query (a two-word message is not a 100 % match of a long query); otherwise ``ratio``.
-- ``token_set_ratio``: word sets; finds reordered words ("schema database design").
+  query (a two-word message is not a 100 % match of a long query) and the query is at most
+  64 characters (beyond, RapidFuzz's window search gets slow and the word sets judge better);
+  otherwise ``ratio``.
+- ``token_set_ratio``, for queries of several words: word sets; finds reordered words
+  ("schema database design"). For a text shorter than the query, ``token_sort_ratio``
+  (a text whose few words all occur in the query is no full match of it).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +58,8 @@ def score_text(query: str, text: str) -> float:
     window = fuzz.partial_ratio(query, text) if partial else fuzz.ratio(query, text)
     if len(query.split()) < 2:
         return window
-    return max(window, fuzz.token_set_ratio(query, text))
+    words = fuzz.token_set_ratio if len(text) >= len(query) else fuzz.token_sort_ratio
+    return max(window, words(query, text))
 
 
 def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
@@ -104,7 +111,9 @@ def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
         for _, score, index in process.extract(
             query, texts, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
         ):
-            scores[index] = score
+            # A text whose few words all occur in the query is no full match of it.
+            short = len(texts[index]) < len(query)
+            scores[index] = fuzz.token_sort_ratio(query, texts[index]) if short else score
     # Long queries are phrases of many words: the word-set pass judges them, and the window
     # pass, whose cost grows with the query's length, is replaced by the whole-text ratio.
     window_scorer = fuzz.partial_ratio if len(query) <= WINDOW_MAX_QUERY else fuzz.ratio
@@ -131,10 +140,21 @@ class _Scored:
         return (-self.score, not c.exact, -self.overlap, c.text_rank, -c.id)
 
 
-def term_overlap(terms: list[str], text: str) -> int:
+class TermOverlap:
     """Text relevance for ties: 2 per query term present as a whole word, 1 as a substring."""
-    words = {w.strip(WORD_EDGES) for w in text.split()}
-    return sum(2 if t in words else 1 if t in text else 0 for t in terms)
+
+    def __init__(self, needle: str) -> None:
+        edge = "[\\s" + re.escape(WORD_EDGES) + "]"
+        self._terms = [
+            (t, re.compile(f"(?:^|{edge}){re.escape(t)}(?:$|{edge})")) for t in needle.split()
+        ]
+
+    def __call__(self, text: str) -> int:
+        total = 0
+        for term, whole in self._terms:
+            if term in text:  # cheap test first; the pattern only runs on a hit
+                total += 2 if whole.search(text) else 1
+        return total
 
 
 def score_candidates(
@@ -153,7 +173,7 @@ def score_candidates(
             filled, score_batch(needle, [texts[i] for i in filled], threshold), strict=True
         ):
             meta[i] = score
-    terms = needle.split()
+    overlap = TermOverlap(needle)
     kept = []
     for i, candidate in enumerate(candidates):
         best = max(content[i], meta[i])
@@ -164,7 +184,7 @@ def score_candidates(
                     candidate=candidate,
                     score=best,
                     in_metadata=meta[i] > content[i],
-                    overlap=term_overlap(terms, lowered),
+                    overlap=overlap(lowered),
                 )
             )
     return kept
