@@ -89,3 +89,18 @@ async def test_service_rejects_non_boolean_metadata_flag_and_bad_dates(
         await services.search.search_context(alice, sid, "x", search_metadata="yes")
     with pytest.raises(InvalidInput):
         await services.search.by_timerange(alice, sid, 20260101, "2026-01-02T00:00:00Z")
+
+
+def test_window_pass_finds_typos_in_long_messages() -> None:
+    """Why the shipped scorer is not token_set_ratio alone (which ties on the short corpus)."""
+    from rapidfuzz import fuzz
+
+    long_text = (
+        "retro notes: we agreed to rewrite the onboarding checklist before the next hiring "
+        "round, move the standup to ten, archive the old wiki pages and rotate the on-call "
+        "schedule so nobody covers two weekends in a row"
+    )
+    distractor = "checklist updated"
+    query = "onbording checklist"
+    assert fuzz.token_set_ratio(query, long_text) < fuzz.token_set_ratio(query, distractor)
+    assert score_text(query, long_text) > score_text(query, distractor)
