@@ -177,3 +177,22 @@ async def test_common_trigrams_give_way_to_longer_pieces_within_budget(
     assert found == []
     found = await tight.candidates(ALICE, SearchRequest(session_id=sid, query="zyx xyz two"))
     assert {c.content for c in found} == {"abcxyz two"}
+
+
+def test_runner_applies_missing_migrations_whatever_their_order(tmp_path: Path) -> None:
+    from shared_context.storage.migrations import load
+    from shared_context.storage.sqlite.schema import _statements, migrate
+
+    conn = sqlite3.connect(tmp_path / "core.db", isolation_level=None)
+    migrate(conn)
+    latest = max(m.version for m in load("sqlite"))
+    conn.execute("DROP TABLE messages_fts")
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER messages_fts_{trigger}")
+    conn.execute("DELETE FROM schema_version WHERE name = 'search'")
+    assert migrate(conn) == latest  # the search migration is missing, so it runs again
+    assert conn.execute("SELECT count(*) FROM messages_fts").fetchone() == (0,)
+    assert migrate(conn) == latest  # and nothing runs twice
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+    assert len(versions) == len(set(versions))
+    assert _statements("-- only a comment\n") == []
