@@ -48,141 +48,27 @@ from shared_context.services.search import score_text
 OUT = Path(__file__).resolve().parent / "out" / "search.json"
 SEARCHER = Principal("alice", "claude", AGENT_CEILING)
 
-COMMON = [
-    "the",
-    "a",
-    "to",
-    "of",
-    "and",
-    "in",
-    "for",
-    "on",
-    "is",
-    "that",
-    "with",
-    "we",
-    "it",
-    "this",
-    "be",
-    "as",
-    "at",
-    "by",
-    "from",
-    "are",
-    "was",
-    "not",
-    "should",
-    "will",
-    "can",
-    "need",
-    "after",
-    "before",
-    "when",
-    "all",
-    "new",
-    "now",
-    "next",
-    "fix",
-    "add",
-    "update",
-    "remove",
-    "check",
-    "test",
-    "build",
-    "deploy",
-    "release",
-    "review",
-    "merge",
-    "branch",
-    "commit",
-    "issue",
-    "bug",
-    "error",
-    "log",
-    "config",
-    "service",
-    "server",
-    "client",
-    "request",
-    "response",
-    "api",
-    "endpoint",
-    "token",
-    "session",
-    "message",
-    "agent",
-    "memory",
-    "lock",
-    "cache",
-    "queue",
-    "worker",
-    "job",
-    "task",
-    "plan",
-    "step",
-    "status",
-    "report",
-    "metric",
-    "latency",
-    "database",
-    "query",
-    "index",
-    "table",
-    "schema",
-    "migration",
-    "backup",
-    "restore",
-    "file",
-    "path",
-    "module",
-    "function",
-]
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ren",
-    "tor",
-    "vex",
-    "sul",
-    "pra",
-    "din",
-    "ko",
-    "mer",
-    "al",
-    "zo",
-    "qui",
-    "bar",
-    "fen",
-    "gal",
-    "hu",
-    "ist",
-    "jor",
-    "ne",
-    "pa",
-    "ri",
-    "sto",
-    "ul",
-    "ve",
-    "wa",
-    "xi",
-    "yo",
-    "zan",
-    "bri",
-    "cla",
-    "dro",
-    "eth",
-    "fli",
-    "gro",
-    "hal",
-    "ine",
-    "jun",
-    "kel",
-    "lum",
-    "mor",
-    "nix",
-    "oph",
-]
+
+def word_list(text: str) -> list[str]:
+    return text.split()
+
+
+COMMON = word_list(
+    """
+    the a to of and in for on is that with we it this be as at by from are was not should will
+    can need after before when all new now next fix add update remove check test build deploy
+    release review merge branch commit issue bug error log config service server client
+    request response api endpoint token session message agent memory lock cache queue worker
+    job task plan step status report metric latency database query index table schema
+    migration backup restore file path module function
+    """
+)
+SYLLABLES = word_list(
+    """
+    ka lo mi ren tor vex sul pra din ko mer al zo qui bar fen gal hu ist jor ne pa ri sto ul
+    ve wa xi yo zan bri cla dro eth fli gro hal ine jun kel lum mor nix oph
+    """
+)
 
 
 def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
@@ -191,14 +77,14 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
         {"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(20_000)}
     )
     rng.shuffle(made_up)
-    words = COMMON + made_up
-    weights = [1.0 / (rank + 10) for rank in range(len(words))]
+    vocab_words = COMMON + made_up
+    weights = [1.0 / (rank + 10) for rank in range(len(vocab_words))]
     total = 0.0
     cumulative = []
     for weight in weights:
         total += weight
         cumulative.append(total)
-    return words, cumulative
+    return vocab_words, cumulative
 
 
 def filler(rng: random.Random, words: list[str], cum: list[float]) -> tuple[str, dict[str, Any]]:
