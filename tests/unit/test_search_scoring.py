@@ -104,3 +104,17 @@ def test_window_pass_finds_typos_in_long_messages() -> None:
     query = "onbording checklist"
     assert fuzz.token_set_ratio(query, long_text) < fuzz.token_set_ratio(query, distractor)
     assert score_text(query, long_text) > score_text(query, distractor)
+
+
+def test_scoring_budget_keeps_the_leading_candidates() -> None:
+    from shared_context.services.search import within_budget
+    from shared_context.storage.search import Candidate
+
+    def row(i: int, size: int) -> Candidate:
+        return Candidate((i, "s", "a", "t", "x" * size, "public", "{}", None, 0.0))
+
+    budget = [25]
+    first = within_budget([row(1, 10), row(2, 10), row(3, 10)], budget)
+    assert [c.id for c in first] == [1, 2]
+    assert budget == [1]
+    assert within_budget([row(4, 1)], budget) == []  # "{}" counts too

@@ -47,6 +47,7 @@ PREVIEW_MAX_CHARS = 200
 METADATA_MAX_STRINGS = 200
 ELLIPSIS = "…"
 WORD_EDGES = ".,;:!?()[]{}<>\"'`"
+SCORE_CHAR_BUDGET = 1_000_000  # characters scored per search, candidates and window together
 WINDOW_MAX_QUERY = 64  # longer queries skip partial_ratio (RapidFuzz's slow path beyond 64)
 
 
@@ -157,6 +158,21 @@ class TermOverlap:
         return total
 
 
+def within_budget(candidates: list[Candidate], budget: list[int]) -> list[Candidate]:
+    """The leading candidates whose text fits the remaining character budget (shared through
+    the one-element list), so a session of maximum-size messages cannot make one search
+    score megabytes. Candidates come best-first (exact hits, then newest), so the cut drops
+    the least likely."""
+    kept = []
+    for candidate in candidates:
+        cost = len(candidate.content) + len(candidate.metadata_json)
+        if cost > budget[0]:
+            break
+        budget[0] -= cost
+        kept.append(candidate)
+    return kept
+
+
 def score_candidates(
     needle: str, candidates: list[Candidate], search_metadata: bool, threshold: float
 ) -> list[_Scored]:
@@ -254,6 +270,8 @@ class SearchService:
                 candidate_limit=self._candidate_limit,
             ),
         )
+        budget = [SCORE_CHAR_BUDGET]
+        candidates = within_budget(candidates, budget)
         scored = score_candidates(needle, candidates, search_metadata, threshold)
         # Widen to the recent window when the index yields too few candidates to fill the page
         # (short queries) or none of them reaches the threshold (heavy typos). A verbatim hit
@@ -265,7 +283,7 @@ class SearchService:
                 principal, session.session_id, scope=scope, window=self._fallback_window
             )
             seen = {c.id for c in candidates}
-            fresh = [c for c in recent if c.id not in seen]
+            fresh = within_budget([c for c in recent if c.id not in seen], budget)
             scored.extend(score_candidates(needle, fresh, search_metadata, threshold))
             considered += len(fresh)
         scored.sort(key=_Scored.key)
