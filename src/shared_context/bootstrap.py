@@ -36,15 +36,18 @@ from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
 from shared_context.services.presence import PresenceService
 from shared_context.services.read_cache import ReadCache
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.services.waiting import WaitService
 from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
 from shared_context.storage.coordination import CoordinationStore
 from shared_context.storage.memory import MemoryStore
+from shared_context.storage.search import SearchStore
 from shared_context.storage.sqlite.audit import SqliteAuditLog
 from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
+from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -72,6 +75,13 @@ def build_store(settings: Settings) -> Store:
         f"Unsupported database URL scheme {parsed.scheme!r}; use sqlite:///path "
         "(PostgreSQL support is a separate backend)."
     )
+
+
+def build_search(store: Store) -> SearchStore:
+    """The candidate stage of search for the store's backend."""
+    if isinstance(store, SqliteStore):
+        return SqliteSearch(store)
+    raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
 
 
 async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
@@ -200,6 +210,7 @@ async def open_services(
             metrics=metrics,
             maintenance=maintenance,
             coordination=coordination,
+            search=SearchService(build_search(store), sessions, messages),
         )
         register_jobs(services)
         register_coordination(services)

@@ -8,7 +8,16 @@ from shared_context import __version__
 from shared_context.mcp import prompts, resources, session_resource
 from shared_context.mcp.errors import ErrorMiddleware
 from shared_context.mcp.observe import ToolTimingMiddleware
-from shared_context.mcp.tools import admin, audit, auth, coordination, memory, messages, sessions
+from shared_context.mcp.tools import (
+    admin,
+    audit,
+    auth,
+    coordination,
+    memory,
+    messages,
+    search,
+    sessions,
+)
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -31,6 +40,7 @@ def build_mcp(app: Services) -> FastMCP:
         auth,
         sessions,
         messages,
+        search,
         memory,
         audit,
         coordination,

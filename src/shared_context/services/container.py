@@ -15,6 +15,7 @@ from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -34,3 +35,4 @@ class Services:
     metrics: MetricsService
     maintenance: Maintenance
     coordination: Coordination
+    search: SearchService

@@ -26,6 +26,8 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"understands ({latest}). Upgrade shared-context-server."
             )
         for migration in migrations:
+            # Numbers are pre-assigned per feature area and may land in any order: apply
+            # every one not yet recorded rather than only those above the highest.
             if migration.version in applied:
                 continue
             for statement in _statements(migration.sql):
