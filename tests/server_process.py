@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,15 @@ class ServerProcess:
     """``scs serve`` over HTTP; ``start()`` waits for /health with a bounded loop."""
 
     def __init__(
-        self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.data_dir = data_dir
+        self.host = host
         self.port = port or free_port()
         self.env = env if env is not None else server_env(data_dir)
         self.log_path = data_dir.parent / f"server-{self.port}.log"
@@ -71,7 +77,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            scs_command("serve", "--host", "127.0.0.1", "--port", str(self.port), *extra_args),
+            scs_command("serve", "--host", self.host, "--port", str(self.port), *extra_args),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -151,12 +157,3 @@ async def sdk_fail(client: SdkClient, tool: str, **args: Any) -> dict[str, Any]:
     body = result.structured_content
     assert body is not None and body["success"] is False
     return dict(body)
-
-
-def kill_signal() -> int:
-    return signal.SIGKILL
-
-
-def stop_all(servers: Sequence[ServerProcess]) -> None:
-    for server in servers:
-        server.stop()

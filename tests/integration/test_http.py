@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.helpers import ADMIN_KEY, AGENT_KEY
 from tests.server_process import (
     ServerProcess,
+    free_port,
+    run_scs,
     sdk_call,
     sdk_client,
     sdk_fail,
+    server_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -96,3 +101,134 @@ async def test_four_agent_workflow_over_http_with_token_arguments(
         "gina": ["public note"],
         "root": ["public note", "admin note"],
     }
+
+
+async def test_bearer_header_and_api_key_header(http_server: ServerProcess) -> None:
+    async with sdk_client(http_server.url, headers={"X-API-Key": AGENT_KEY}) as client:
+        body = await sdk_call(client, "authenticate_agent", agent_id="hdr", agent_type="claude")
+        token = body["token"]
+        assert body["permissions"] == ["read", "write"]
+    async with sdk_client(http_server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        sid = (await sdk_call(client, "create_session", purpose="bearer"))["session_id"]
+        await sdk_call(client, "add_message", session_id=sid, content="via header")
+        body = await sdk_call(client, "get_messages", session_id=sid)
+        assert [(m["sender"], m["content"]) for m in body["messages"]] == [("hdr", "via header")]
+        # The auth_token argument wins over the header: another agent, same connection.
+        other = await sdk_login(http_server.url, "other", "gemini")
+        await sdk_call(
+            client,
+            "add_message",
+            session_id=sid,
+            content="private",
+            visibility="private",
+            auth_token=other,
+        )
+        mine = await sdk_call(client, "get_messages", session_id=sid)
+        assert [m["content"] for m in mine["messages"]] == ["via header"]
+    async with sdk_client(http_server.url, headers={"Authorization": "Bearer junk"}) as client:
+        assert (await sdk_fail(client, "list_sessions"))["code"] == "TOKEN_INVALID"
+    async with sdk_client(http_server.url, headers={"Authorization": f"Basic {token}"}) as client:
+        assert (await sdk_fail(client, "list_sessions"))["code"] == "AUTH_REQUIRED"
+    async with sdk_client(http_server.url, headers={"X-API-Key": "wrong"}) as client:
+        refused = await sdk_fail(client, "authenticate_agent", agent_id="hdr")
+        assert refused["code"] == "INVALID_API_KEY"
+
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+def test_foreign_origin_and_host_are_refused(http_server: ServerProcess) -> None:
+    with httpx.Client(base_url=http_server.base, timeout=10) as http:
+        evil = http.post(
+            "/mcp", json=INIT, headers={**MCP_HEADERS, "Origin": "https://evil.example"}
+        )
+        assert evil.status_code == 403
+        rebinding = http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Host": "evil.example"})
+        assert rebinding.status_code == 421
+        local = http.post(
+            "/mcp",
+            json=INIT,
+            headers={**MCP_HEADERS, "Origin": f"http://127.0.0.1:{http_server.port}"},
+        )
+        assert local.status_code == 200, local.text
+        assert http.get("/health").json()["status"] == "ok"
+
+
+def test_oversized_body_gets_413(http_server: ServerProcess) -> None:
+    big = (
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"x":"'
+        + b"x" * (20 * 1024 * 1024)
+        + b'"}}'
+    )
+    with httpx.Client(base_url=http_server.base, timeout=30) as http:
+        declared = http.post(
+            "/mcp", content=big, headers={**MCP_HEADERS, "Content-Type": "application/json"}
+        )
+        assert declared.status_code == 413
+        assert declared.json()["code"] == "INVALID_INPUT"
+
+        def chunks():  # no Content-Length: the limit is enforced while streaming
+            for start in range(0, len(big), 1 << 20):
+                yield big[start : start + (1 << 20)]
+
+        streamed = http.post(
+            "/mcp", content=chunks(), headers={**MCP_HEADERS, "Content-Type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        assert http.get("/health").status_code == 200
+
+
+def test_remote_listen_with_generated_keys_is_refused(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "data", keys=False)
+    result = run_scs("serve", "--host", "0.0.0.0", "--port", str(free_port()), env=env)
+    assert result.returncode == 2
+    assert "Refusing to listen on 0.0.0.0" in result.stderr
+    assert "--allow-remote" in result.stderr
+
+
+async def test_allow_remote_starts_and_generated_keys_work(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess(data, env=server_env(data, keys=False), host="0.0.0.0")
+    with server.start("--allow-remote"):
+        keys_file = data / "api_keys.txt"
+        assert keys_file.stat().st_mode & 0o777 == 0o600
+        assert str(keys_file) in server.log()
+        values = dict(
+            line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line
+        )
+        agent_key = values["SCS_API_KEY"]
+        # Loopback only: the test never connects to a non-loopback address.
+        async with sdk_client(server.url) as client:
+            body = await sdk_call(
+                client,
+                "authenticate_agent",
+                agent_id="gen",
+                api_key=agent_key,
+                requested_permissions=["read", "write", "admin"],
+            )
+            assert body["permissions"] == ["read", "write"]
+            admin = await sdk_call(
+                client,
+                "authenticate_agent",
+                agent_id="gen-admin",
+                api_key=values["SCS_ADMIN_API_KEY"],
+                requested_permissions=["admin"],
+            )
+            assert admin["permissions"] == ["admin"]
+    db = (data / "shared_context.db").read_bytes()
+    for suffix in ("-wal",):
+        wal = data / f"shared_context.db{suffix}"
+        if wal.exists():
+            db += wal.read_bytes()
+    for plain in values.values():
+        assert plain.encode() not in db

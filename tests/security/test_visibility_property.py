@@ -82,12 +82,11 @@ async def scenario(
     changes: list[tuple[int, str]],
     page: int,
 ) -> None:
-    async with open_services(make_settings(data_dir)) as services, Client(
-        build_mcp(services)
-    ) as client:
-        tokens = [
-            await login(client, a.agent_id, a.agent_type, admin=a.admin) for a in agents
-        ]
+    async with (
+        open_services(make_settings(data_dir)) as services,
+        Client(build_mcp(services)) as client,
+    ):
+        tokens = [await login(client, a.agent_id, a.agent_type, admin=a.admin) for a in agents]
         sid = (await call(client, "create_session", purpose="prop", auth_token=tokens[0]))[
             "session_id"
         ]
@@ -122,8 +121,12 @@ async def scenario(
             actor, token = agents[actor_index], tokens[actor_index]
             result = await client.call_tool(
                 "set_message_visibility",
-                {"session_id": sid, "message_id": mid, "visibility": visibility,
-                 "auth_token": token},
+                {
+                    "session_id": sid,
+                    "message_id": mid,
+                    "visibility": visibility,
+                    "auth_token": token,
+                },
                 raise_on_error=False,
             )
             message = posted[mid]
@@ -138,8 +141,8 @@ async def scenario(
                 posted[mid] = Message(**{**_fields(message), "visibility": Visibility(visibility)})
             else:
                 body = result.structured_content or {}
-                expected = "MESSAGE_NOT_FOUND" if not can_see(viewer, message) else (
-                    "PERMISSION_DENIED"
+                expected = (
+                    "MESSAGE_NOT_FOUND" if not can_see(viewer, message) else ("PERMISSION_DENIED")
                 )
                 assert body["code"] == expected
 
@@ -151,8 +154,7 @@ async def scenario(
             )
             assert await read_all(client, "get_messages", token, sid, page) == visible
             assert (
-                await read_all(client, "get_messages_advanced", token, sid, page)
-                == without_admin
+                await read_all(client, "get_messages_advanced", token, sid, page) == without_admin
             )
             if agent.admin:
                 assert (
