@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -370,3 +371,14 @@ async def test_token_service_refuses_short_secret(services: Services) -> None:
             audience="a",
             ttl_seconds=60,
         )
+
+
+async def test_refusals_are_not_logged_as_server_faults(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await fail(client, "list_sessions")
+    await fail(client, "list_sessions", auth_token="garbage")
+    await fail(client, "get_messages", session_id="nope", auth_token=await login(client, "a"))
+    faults = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert faults == []
