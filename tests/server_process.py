@@ -64,6 +64,7 @@ class ServerProcess:
         self.env = env if env is not None else server_env(data_dir)
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.returncode: int | None = None
 
     @property
     def base(self) -> str:
@@ -109,7 +110,7 @@ class ServerProcess:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         proc = self.proc
         if proc is None:
-            return 0
+            return self.returncode or 0
         if proc.poll() is None:
             proc.send_signal(sig)
             try:
@@ -118,6 +119,7 @@ class ServerProcess:
                 proc.kill()
                 proc.wait(timeout=timeout)
         self.proc = None
+        self.returncode = proc.returncode
         return proc.returncode
 
     def __enter__(self) -> ServerProcess:

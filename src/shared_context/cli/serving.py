@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -13,6 +15,25 @@ from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
 
 log = logging.getLogger("shared_context")
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus one thing: after a graceful stop uvicorn re-raises the signal it caught,
+    which kills the process before the database is closed and the write queue drained. We
+    stop on the signal and return, so ``open_services`` can finish its shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
 
 
 async def run_http(settings: Settings) -> None:
@@ -28,7 +49,7 @@ async def run_http(settings: Settings) -> None:
             timeout_graceful_shutdown=10,
             access_log=False,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         log.info(
             "Shared Context Server on http://%s:%d/mcp (database: %s)",
             settings.host,
@@ -44,7 +65,7 @@ async def run_stdio(settings: Settings) -> None:
         mcp = build_mcp(services)
         task = asyncio.ensure_future(mcp.run_stdio_async(show_banner=False))
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, task.cancel)
         try:
             await task
