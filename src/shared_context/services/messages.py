@@ -24,6 +24,9 @@ from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
 MAX_PAGE = 1000
+# Timestamps are shown rounded to the microsecond but stored at full precision: widening the
+# bounds by half a microsecond makes "inclusive" hold for a message's own shown timestamp.
+HALF_MICROSECOND = 0.5e-6
 
 
 def parse_visibility(value: object) -> Visibility:
@@ -174,8 +177,8 @@ class MessageService:
             after_id=decode_cursor(cursor),
             sender=None if sender is None else check_agent_id(sender, "sender"),
             visibility=None if visibility is None else parse_visibility(visibility),
-            since=None if since is None else parse_iso(str(since), "since"),
-            until=None if until is None else parse_iso(str(until), "until"),
+            since=None if since is None else parse_iso(str(since), "since") - HALF_MICROSECOND,
+            until=None if until is None else parse_iso(str(until), "until") + HALF_MICROSECOND,
             parent_message_id=None
             if parent_message_id is None
             else parse_message_id(parent_message_id, "parent_message_id"),
