@@ -22,6 +22,17 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.helpers import ADMIN_KEY, AGENT_KEY, JWT_SECRET
 
 START_TIMEOUT = 30.0
+# A raw JSON-RPC initialize request (handshake-era protocol), for tests below the SDK.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
 
 
 def free_port() -> int:

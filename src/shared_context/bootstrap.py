@@ -43,8 +43,9 @@ def build_store(settings: Settings) -> Store:
     url = settings.resolved_database_url()
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-        if path is None or not str(path):
+        raw = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        path = Path(raw) if raw.strip() else None  # Path("") would be the current directory
+        if path is None:
             raise InvalidInput("SCS_DATABASE_URL must look like sqlite:///path/to/file.db")
         return SqliteStore(
             path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.helpers import ADMIN_KEY, AGENT_KEY
 from tests.server_process import (
+    INIT,
     ServerProcess,
     free_port,
     run_scs,
@@ -134,16 +136,6 @@ async def test_bearer_header_and_api_key_header(http_server: ServerProcess) -> N
         assert refused["code"] == "INVALID_API_KEY"
 
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
@@ -232,3 +224,35 @@ async def test_allow_remote_starts_and_generated_keys_work(tmp_path: Path) -> No
             db += wal.read_bytes()
     for plain in values.values():
         assert plain.encode() not in db
+
+
+def post_rpc(http: httpx.Client, body: bytes, session: str | None = None) -> httpx.Response:
+    headers = {**MCP_HEADERS, "Content-Type": "application/json"}
+    if session:
+        headers["Mcp-Session-Id"] = session
+        headers["Mcp-Protocol-Version"] = "2025-06-18"
+    return http.post("/mcp", content=body, headers=headers)
+
+
+def test_hostile_json_over_raw_http_gets_a_clear_answer(http_server: ServerProcess) -> None:
+    with httpx.Client(base_url=http_server.base, timeout=30) as http:
+        init = post_rpc(http, json.dumps(INIT).encode())
+        assert init.status_code == 200, init.text
+        session = init.headers.get("mcp-session-id")
+        post_rpc(
+            http,
+            b'{"jsonrpc":"2.0","method":"notifications/initialized"}',
+            session,
+        )
+        deep = "{" + '"a":{' * 1000 + "}" * 1000 + "}"
+        call = (
+            '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add_message",'
+            '"arguments":{"session_id":"session_0123456789abcdef","content":"x",'
+            '"metadata":' + deep + "}}}"
+        )
+        for body in (call.encode(), b"{not json", b"\xff\xfe", b"[]", b'"str"'):
+            response = post_rpc(http, body, session)
+            assert response.status_code < 500, (body[:40], response.status_code, response.text)
+            if response.status_code == 200:
+                assert "error" in response.text or '"isError":true' in response.text
+        assert http.get("/health").status_code == 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +13,7 @@ from mcp.client.client import Client as SdkClient
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.helpers import ADMIN_KEY, AGENT_KEY
-from tests.server_process import sdk_call, sdk_fail, server_env
+from tests.server_process import INIT, scs_command, sdk_call, sdk_fail, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +84,27 @@ async def test_four_agent_workflow_over_stdio(tmp_path: Path) -> None:
     # The stdio server shut down cleanly when the client closed its stdin.
     log = (tmp_path / "stdio.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_stdio_server_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        scs_command("serve", "--transport", "stdio"),
+        env=server_env(tmp_path / "data", SCS_LOG_LEVEL="INFO"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write((json.dumps(INIT) + "\n").encode())
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())  # the server is up and serving
+        assert answer["id"] == 1 and "result" in answer
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert b"stopping on signal" in err
