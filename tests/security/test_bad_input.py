@@ -287,3 +287,24 @@ async def test_sql_strings_as_filters_match_nothing_and_break_nothing(
         assert listed.is_error
     assert await counts(services) == before
     assert len((await call(client, "get_messages", session_id=sid, auth_token=token))["messages"])
+
+
+async def test_unknown_tool_and_bad_argument_types(
+    client: Client, setup: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    token, sid = setup
+    unknown = await fail(client, "drop_all_tables", auth_token=token)
+    assert unknown["code"] == "INVALID_INPUT"
+    assert "drop_all_tables" in unknown["message"]
+    for tool, args in (
+        ("list_sessions", {"bogus": 1}),
+        ("get_messages", {}),
+        ("get_messages", {"session_id": sid, "limit": "abc"}),
+        ("get_messages", {"session_id": sid, "limit": 1.5}),
+        ("add_message", {"session_id": sid, "content": ["not", "text"]}),
+        ("add_message", {"session_id": sid, "content": "x", "parent_message_id": "one"}),
+        ("create_session", {"purpose": None}),
+    ):
+        body = await fail(client, tool, auth_token=token, **args)
+        assert body["code"] == "INVALID_INPUT", (tool, args, body)
+    assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
