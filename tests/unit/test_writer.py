@@ -117,3 +117,19 @@ async def test_health_and_size(store: SqliteStore) -> None:
     await store.ping()
     assert await store.size_bytes() > 0
     await store.start()  # idempotent
+
+
+async def test_read_errors_are_translated_and_health_reports_them(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "h.db")
+    await store.start()
+    try:
+        with pytest.raises(StorageError, match="could not complete the read"):
+            await store.read(lambda conn: conn.execute("SELECT * FROM no_such_table"))
+        conn = sqlite3.connect(tmp_path / "h.db")
+        with conn:
+            conn.execute("DROP TABLE schema_version")
+        conn.close()
+        with pytest.raises(StorageError, match="database unreachable"):
+            await store.ping()
+    finally:
+        await store.close()

@@ -103,8 +103,8 @@ class SqliteStore:
 
         try:
             await self._reads.run(fn)
-        except sqlite3.Error as exc:
-            raise StorageError(f"database unreachable: {exc}") from exc
+        except StorageError as exc:
+            raise StorageError(f"database unreachable: {exc.__cause__ or exc}") from exc
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
