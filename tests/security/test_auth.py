@@ -382,3 +382,39 @@ async def test_refusals_are_not_logged_as_server_faults(
     await fail(client, "get_messages", session_id="nope", auth_token=await login(client, "a"))
     faults = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert faults == []
+
+
+async def test_hidden_messages_answer_like_missing_ones(client: Client) -> None:
+    alice = await login(client, "alice", "claude")
+    bob = await login(client, "bob", "gemini")
+    sid = (await call(client, "create_session", purpose="p", auth_token=alice))["session_id"]
+    secret = (
+        await call(
+            client,
+            "add_message",
+            session_id=sid,
+            content="secret",
+            visibility="private",
+            auth_token=alice,
+        )
+    )["message_id"]
+    missing = secret + 1000
+
+    async def answer(tool: str, target: int, **args: Any) -> tuple[str, str]:
+        body = await fail(client, tool, session_id=sid, auth_token=bob, **args)
+        return body["code"], body["message"].replace(str(target), "N")
+
+    for tool, args in (
+        ("add_message", {"content": "reply"}),
+        ("set_message_visibility", {"visibility": "public"}),
+    ):
+        key = "parent_message_id" if tool == "add_message" else "message_id"
+        hidden = await answer(tool, secret, **{key: secret}, **args)
+        absent = await answer(tool, missing, **{key: missing}, **args)
+        assert hidden == absent
+        assert hidden[0] == "MESSAGE_NOT_FOUND"
+    hidden_session = await fail(
+        client, "get_session", session_id="session_ffffffffffffffff", auth_token=bob
+    )
+    malformed = await fail(client, "get_session", session_id="session_zz", auth_token=bob)
+    assert hidden_session["code"] == malformed["code"] == "SESSION_NOT_FOUND"

@@ -84,6 +84,12 @@ class MessageService:
             else parse_message_id(parent_message_id, "parent_message_id")
         )
         key = None if idempotency_key is None else check_idempotency_key(idempotency_key)
+        if parent is not None:
+            # A parent the poster may not see answers like a missing one (no existence oracle);
+            # storage re-checks that it exists in this session inside the write transaction.
+            found = await self._store.get_message(session.session_id, parent)
+            if found is None or not can_see(principal, found):
+                raise message_not_found(parent)
         new = NewMessage(
             session_id=session.session_id,
             sender=principal.agent_id,
