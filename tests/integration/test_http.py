@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +257,40 @@ def test_hostile_json_over_raw_http_gets_a_clear_answer(http_server: ServerProce
             if response.status_code == 200:
                 assert "error" in response.text or '"isError":true' in response.text
         assert http.get("/health").status_code == 200
+
+
+async def test_four_agent_workflow_with_bearer_headers(http_server: ServerProcess) -> None:
+    agents = (("alice", "claude", False), ("bob", "claude", False), ("gina", "gemini", False))
+    tokens = {
+        a: await sdk_login(http_server.url, a, kind, admin=admin) for a, kind, admin in agents
+    }
+    tokens["root"] = await sdk_login(http_server.url, "root", "ops", admin=True)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            agent: await stack.enter_async_context(
+                sdk_client(http_server.url, headers={"Authorization": f"Bearer {token}"})
+            )
+            for agent, token in tokens.items()
+        }
+        sid = (await sdk_call(clients["alice"], "create_session", purpose="bearer"))["session_id"]
+        for vis in ("public", "private", "agent_only"):
+            await sdk_call(
+                clients["alice"], "add_message", session_id=sid, content=vis, visibility=vis
+            )
+        denied = await sdk_fail(
+            clients["bob"], "add_message", session_id=sid, content="x", visibility="admin_only"
+        )
+        assert denied["code"] == "PERMISSION_DENIED"
+        await sdk_call(
+            clients["root"], "add_message", session_id=sid, content="admin", visibility="admin_only"
+        )
+        seen = {}
+        for agent, client in clients.items():
+            body = await sdk_call(client, "get_messages", session_id=sid)
+            seen[agent] = [(m["sender"], m["content"]) for m in body["messages"]]
+    assert seen == {
+        "alice": [("alice", "public"), ("alice", "private"), ("alice", "agent_only")],
+        "bob": [("alice", "public"), ("alice", "agent_only")],
+        "gina": [("alice", "public")],
+        "root": [("alice", "public"), ("root", "admin")],
+    }
