@@ -78,6 +78,21 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     stored = db_bytes(data)
     for secret in (plain, admin_plain):
         assert secret.encode() not in stored
+    conn = sqlite3.connect(data / "shared_context.db")
+    try:
+        audited = conn.execute(
+            "SELECT agent_id, event_type, details FROM audit_log "
+            "WHERE event_type LIKE 'api_key_%' ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert [(a, e) for a, e, _ in audited] == [
+        ("cli", "api_key_created"),
+        ("cli", "api_key_created"),
+        ("cli", "api_key_revoked"),
+        ("cli", "api_key_revoked"),
+    ]
+    assert '"ci-bot"' in audited[0][2]
 
 
 async def test_cli_created_key_authenticates_until_revoked(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from shared_context.domain.errors import SharedContextError
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 
 T = TypeVar("T")
+CLI_ACTOR = "cli"  # key management is an operator action, recorded under this actor
 
 app = typer.Typer(help="List, create and revoke API keys.", no_args_is_help=True)
 
@@ -58,6 +59,9 @@ def create(
             key, plain = await services.auth.keys.create(
                 name, ALL_PERMISSIONS if admin else AGENT_CEILING
             )
+            await services.audit.record(
+                "api_key_created", None, agent_id=CLI_ACTOR, key=key.key_id, name=key.name
+            )
         typer.echo(f"Created {key.key_id} ({name}). Its value is shown only now:")
         typer.echo(plain)
 
@@ -70,7 +74,12 @@ def revoke(name_or_id: Annotated[str, typer.Argument(help="Key name or key id.")
 
     async def run() -> bool:
         async with open_services(Settings()) as services:
-            return await services.auth.keys.revoke(name_or_id)
+            revoked = await services.auth.keys.revoke(name_or_id)
+            if revoked:
+                await services.audit.record(
+                    "api_key_revoked", None, agent_id=CLI_ACTOR, key=name_or_id[:100]
+                )
+            return revoked
 
     if not _run(run()):
         typer.echo(f"No active key named or with id {name_or_id!r}.", err=True)
