@@ -237,3 +237,13 @@ def test_generated_keys_file_is_private_even_with_a_permissive_umask(tmp_path: P
         conn.close()
     assert all(len(h) == 64 for h in hashes)
     assert stat.S_IMODE((data / GENERATED_KEYS_FILE).stat().st_mode) == 0o600
+
+
+def test_serve_refuses_a_short_jwt_secret(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["serve", "--port", "0"],
+        env={"SCS_DATA_DIR": str(tmp_path), "SCS_JWT_SECRET": "too-short"},
+    )
+    assert result.exit_code == 2
+    assert "at least 32 bytes" in result.stderr
