@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -133,3 +134,23 @@ async def test_read_errors_are_translated_and_health_reports_them(tmp_path: Path
             await store.ping()
     finally:
         await store.close()
+
+
+async def test_a_caller_waiting_for_a_queue_slot_during_close_is_refused(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "slots.db", queue_max=1)
+    await store.start()
+    release = threading.Event()
+
+    def slow(conn: sqlite3.Connection) -> str:
+        release.wait(10)
+        return "first"
+
+    first = asyncio.ensure_future(store.write(slow))  # holds the only queue slot
+    second = asyncio.ensure_future(store.write(lambda conn: "second"))  # waits for a slot
+    closing = asyncio.ensure_future(store.close())
+    asyncio.get_running_loop().call_soon(release.set)  # after all three have started
+    async with asyncio.timeout(20):
+        results = await asyncio.gather(first, second, closing, return_exceptions=True)
+    assert results[0] == "first"
+    assert isinstance(results[1], StorageError)
+    assert "shutting down" in results[1].message
