@@ -143,3 +143,10 @@ async def test_acknowledged_writes_survive_a_stop(tmp_path: Path, sig: int) -> N
         assert "all acknowledged writes are committed" in first.log()
     with ServerProcess(data, env=env).start() as second:
         await verify_after_restart(second, sid, writers)
+
+
+def test_sigint_stops_gracefully(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess(data, env=server_env(data, SCS_LOG_LEVEL="INFO")).start()
+    assert server.stop(signal.SIGINT) == 0, server.log()
+    assert "all acknowledged writes are committed" in server.log()
