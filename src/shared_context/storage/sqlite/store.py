@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,6 +83,10 @@ class SqliteStore:
         if self._started:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # The database holds key hashes and possibly the generated JWT secret: owner-only.
+            # SQLite gives the -wal and -shm files the same mode as the database file.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = self._writer_conn()
         try:
             migrate(conn)
