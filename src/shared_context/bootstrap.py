@@ -161,8 +161,10 @@ async def open_services(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=settings.token_ttl_seconds,
+            recheck_seconds=settings.revocation_recheck_seconds,
         )
         keys = KeyRing(store, clock)
+        keys.on_revoke.append(tokens.forget_checks)
         await ensure_keys(settings, keys)
         auth = AuthService(keys, tokens, audit)
         cache = (

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(
         default=3600, ge=60, le=7 * 86400, description="Lifetime of agent tokens."
     )
+    revocation_recheck_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a verified token is trusted before its revocation status is "
+        "looked up again. Revocations made by this process apply at once; those made by "
+        "another instance or `scs keys revoke` within this time. 0: look up on every call.",
+    )
     agent_token: SecretStr | None = Field(
         default=None,
         description="Token used for resource reads and subscriptions over stdio.",

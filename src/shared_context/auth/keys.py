@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from shared_context.domain.clock import Clock
 from shared_context.domain.errors import AuthError, ErrorCode, InvalidInput
@@ -32,6 +32,7 @@ def key_id_for(key_hash: str) -> str:
 
 class KeyRing:
     def __init__(self, store: Store, clock: Clock) -> None:
+        self.on_revoke: list[Callable[[], None]] = []  # e.g. drop cached token checks
         self._store = store
         self._clock = clock
 
@@ -85,4 +86,7 @@ class KeyRing:
         return await self._store.list_api_keys()
 
     async def revoke(self, name_or_id: str) -> bool:
-        return await self._store.revoke_api_key(name_or_id, self._clock.now())
+        revoked = await self._store.revoke_api_key(name_or_id, self._clock.now())
+        for listener in self.on_revoke:
+            listener()
+        return revoked

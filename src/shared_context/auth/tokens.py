@@ -4,6 +4,7 @@ revocation by token id (refresh) and by API key."""
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from shared_context.storage.base import Store
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 MAX_TOKEN_CHARS = 4096
+MAX_CHECKED = 50_000
 
 
 def generate_secret() -> str:
@@ -49,7 +51,13 @@ class TokenService:
         issuer: str,
         audience: str,
         ttl_seconds: int,
+        recheck_seconds: float = 1.0,
     ) -> None:
+        self._recheck = recheck_seconds
+        # Tokens verified lately: token -> (monotonic time of the revocation lookup, decoded).
+        # Revocations made by this process drop entries at once; revocations made elsewhere
+        # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
+        self._checked: dict[str, tuple[float, Principal]] = {}
         self._store = store
         self._clock = clock
         self._secret = check_secret(secret)
@@ -134,6 +142,14 @@ class TokenService:
         )
 
     async def verify(self, token: str | None) -> Principal:
+        now = time.monotonic()
+        seen = self._checked.get(token) if token else None
+        if (
+            seen is not None
+            and now - seen[0] < self._recheck
+            and seen[1].expires_at > self._clock.now()
+        ):
+            return seen[1]
         principal = self.decode(token)
         token_revoked, key_revoked = await self._store.token_revocation(
             principal.token_id, principal.key_id
@@ -148,7 +164,18 @@ class TokenService:
                 "The API key this token was minted from has been revoked.",
                 code=ErrorCode.TOKEN_INVALID,
             )
+        if self._recheck > 0:
+            if len(self._checked) >= MAX_CHECKED:
+                self._checked.clear()
+            self._checked[token or ""] = (now, principal)
         return principal
 
     async def revoke(self, principal: Principal) -> None:
         await self._store.revoke_token(principal.token_id, principal.expires_at)
+        for token, (_, known) in list(self._checked.items()):
+            if known.token_id == principal.token_id:
+                del self._checked[token]
+
+    def forget_checks(self) -> None:
+        """Look every token up again (called when this process revokes an API key)."""
+        self._checked.clear()
