@@ -30,6 +30,8 @@ from shared_context.services.container import Services
 from shared_context.services.messages import MessageService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
+from shared_context.storage.postgres.engine import is_postgres_url
+from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -53,9 +55,16 @@ def build_store(settings: Settings) -> Store:
             queue_max=settings.write_queue_max,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
+    if is_postgres_url(url):
+        return PostgresStore(
+            url,
+            schema=settings.database_schema,
+            pool_min=settings.pg_pool_min,
+            pool_max=settings.pg_pool_max,
+        )
     raise InvalidInput(
         f"Unsupported database URL scheme {parsed.scheme!r}; use sqlite:///path "
-        "(PostgreSQL support is a separate backend)."
+        "or postgresql://user@host/db."
     )
 
 
