@@ -23,6 +23,7 @@ from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import EventBus
+from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
@@ -128,8 +129,13 @@ async def open_services(
     clock = clock or SystemClock()
     store = store or build_store(settings)
     await store.start()
+    bridge: PgNotifyBridge | None = None
     try:
         bus = EventBus()
+        if isinstance(store, PostgresStore):
+            # Several instances share this database: carry bus events across them.
+            bridge = PgNotifyBridge(bus, store.connect_args.connect)
+            await bridge.start()
         audit = AuditRecorder(store, clock)
         secret = (
             settings.jwt_secret.get_secret_value()
@@ -162,6 +168,8 @@ async def open_services(
             messages=messages,
         )
     finally:
+        if bridge is not None:
+            await bridge.stop()
         await store.close()
 
 
