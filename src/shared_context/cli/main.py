@@ -12,6 +12,7 @@ import typer
 
 from shared_context.cli import client_config
 from shared_context.cli import keys as keys_cmd
+from shared_context.cli import migrate as migrate_cmd
 from shared_context.config import Settings
 from shared_context.domain.errors import SharedContextError
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(keys_cmd.app, name="keys")
 app.command("client-config")(client_config.client_config)
+app.command("migrate")(migrate_cmd.migrate)
 
 
 def settings_from(db: str | None, data_dir: Path | None) -> Settings:
