@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import asyncpg
 import pytest
 from fastmcp import Client
 
 from tests.helpers import call, login
-from tests.instances import Instance, start_instance
-from tests.pgtools import PG_URL, drop_schema, new_schema_name, requires_pg, url_with_schema
+from tests.instances import Instance
+from tests.pgtools import requires_pg
 
 pytestmark = [requires_pg, pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-async def schema() -> AsyncIterator[str]:
-    name = new_schema_name()
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(f'CREATE SCHEMA "{name}"')
-    finally:
-        await conn.close()
-    yield name
-    await drop_schema(name)
-
-
-@pytest.fixture
-def pair(schema: str, tmp_path: Path) -> Iterator[tuple[Instance, Instance]]:
-    """Instance A selects the schema by setting, B by the URL; both share the JWT secret
-    generated once in the database."""
-    started: list[Instance] = []
-    try:
-        started.append(
-            start_instance(
-                tmp_path / "a", {"SCS_DATABASE_URL": PG_URL, "SCS_DATABASE_SCHEMA": schema}
-            )
-        )
-        started.append(
-            start_instance(tmp_path / "b", {"SCS_DATABASE_URL": url_with_schema(schema)})
-        )
-        yield started[0], started[1]
-    finally:
-        for instance in started:
-            instance.stop()
 
 
 async def test_a_post_on_a_is_seen_on_b(pair: tuple[Instance, Instance]) -> None:
@@ -73,9 +38,9 @@ async def test_a_post_on_a_is_seen_on_b(pair: tuple[Instance, Instance]) -> None
 
 
 async def test_sigkill_mid_write_loses_no_acknowledged_message(
-    pair: tuple[Instance, Instance],
+    pair: tuple[Instance, Instance], extra_instance: Instance
 ) -> None:
-    a, b = pair
+    a, b = extra_instance, pair[1]
     acknowledged: dict[int, str] = {}
     async with Client(b.url) as on_b:
         bob = await login(on_b, "bob", "claude")
