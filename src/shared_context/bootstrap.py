@@ -28,7 +28,10 @@ from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
+from shared_context.services.metrics import MetricsService
+from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 from shared_context.storage.postgres.engine import is_postgres_url
@@ -153,11 +156,30 @@ async def open_services(
         keys = KeyRing(store, clock)
         await ensure_keys(settings, keys)
         auth = AuthService(keys, tokens, audit)
-        sessions = SessionService(store, bus, audit, clock)
-        messages = MessageService(
-            store, sessions, bus, audit, clock, max_content_chars=settings.max_content_chars
+        cache = (
+            ReadCache(
+                store,
+                bus,
+                window_size=settings.cache_window,
+                max_entries=settings.cache_max_entries,
+                ttl_seconds=settings.cache_ttl_seconds,
+            )
+            if settings.cache_enabled and store.dialect == "sqlite"
+            else None
         )
-        yield Services(
+        sessions = SessionService(store, bus, audit, clock, cache)
+        messages = MessageService(
+            store,
+            sessions,
+            bus,
+            audit,
+            clock,
+            max_content_chars=settings.max_content_chars,
+            cache=cache,
+        )
+        metrics = MetricsService(store, clock)
+        maintenance = Maintenance()
+        services = Services(
             settings=settings,
             store=store,
             bus=bus,
@@ -166,11 +188,39 @@ async def open_services(
             auth=auth,
             sessions=sessions,
             messages=messages,
+            metrics=metrics,
+            maintenance=maintenance,
         )
+        register_jobs(services)
+        if cache is not None:
+            metrics.register_section("cache", cache.stats)
+
+            async def trim_cache() -> None:
+                cache.trim()
+
+            maintenance.add_job("cache_trim", 60.0, trim_cache)
+        metrics.register_section("maintenance", maintenance.status)
+        maintenance.start()
+        try:
+            yield services
+        finally:
+            await maintenance.stop()
     finally:
         if bridge is not None:
             await bridge.stop()
         await store.close()
+
+
+def register_jobs(app: Services) -> None:
+    """Every background job of the server, in one place."""
+    clock, store = app.clock, app.store
+
+    async def storage_upkeep() -> None:
+        await store.maintain(clock.now())
+
+    app.maintenance.add_job(
+        "storage_upkeep", app.settings.maintenance_interval_seconds, storage_upkeep
+    )
 
 
 def is_loopback(host: str) -> bool:

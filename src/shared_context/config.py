@@ -79,6 +79,30 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long SQLite waits on a lock held elsewhere."
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without the admin API key (e.g. behind a private network).",
+    )
+    maintenance_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often routine database upkeep runs (token purge, PRAGMA optimize).",
+    )
+    cache_enabled: bool = Field(
+        default=True,
+        description="Cache sessions and message pages in memory (single-instance SQLite only; "
+        "PostgreSQL deployments read through).",
+    )
+    cache_window: int = Field(
+        default=256, ge=16, le=10_000, description="Recent messages kept per hot session."
+    )
+    cache_max_entries: int = Field(
+        default=10_000, ge=16, description="Entries per cache level before LRU eviction."
+    )
+    cache_ttl_seconds: float = Field(
+        default=300.0, gt=0, description="Age after which a cache entry is dropped."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     database_schema: str = Field(
         default="",

@@ -6,7 +6,8 @@ from fastmcp import FastMCP
 
 from shared_context import __version__
 from shared_context.mcp.errors import ErrorMiddleware
-from shared_context.mcp.tools import auth, messages, sessions
+from shared_context.mcp.observe import ToolTimingMiddleware
+from shared_context.mcp.tools import admin, auth, messages, sessions
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -22,9 +23,9 @@ def build_mcp(app: Services) -> FastMCP:
         "shared-context-server",
         instructions=INSTRUCTIONS,
         version=__version__,
-        middleware=[ErrorMiddleware()],
+        middleware=[ToolTimingMiddleware(app.metrics), ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages):
+    for module in (auth, sessions, messages, admin):
         module.register(mcp, app)
     return mcp

@@ -9,7 +9,9 @@ from shared_context.domain.clock import Clock
 from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.auth import AuthService
+from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
+from shared_context.services.metrics import MetricsService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -24,3 +26,5 @@ class Services:
     auth: AuthService
     sessions: SessionService
     messages: MessageService
+    metrics: MetricsService
+    maintenance: Maintenance

@@ -17,9 +17,10 @@ from shared_context.domain.validation import (
     decode_cursor,
     encode_cursor,
 )
-from shared_context.domain.visibility import can_see
+from shared_context.domain.visibility import audience_key, can_see
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -50,7 +51,9 @@ class MessageService:
         clock: Clock,
         *,
         max_content_chars: int,
+        cache: ReadCache | None = None,
     ) -> None:
+        self._cache = cache
         self._store = store
         self._sessions = sessions
         self._bus = bus
@@ -145,14 +148,36 @@ class MessageService:
         if since_id is not None:
             after = max(after or 0, check_int(since_id, "since_id", low=0, high=2**62))
         skip = 0 if offset is None else check_int(offset, "offset", low=0, high=100_000)
-        sid = str(session_id)
+        require(principal, Permission.READ)
+        cache = self._cache
+        if cache is None:
+            return await self._get_page(principal, str(session_id), page_size, after, skip, None)
+        session = await self._sessions.require_session(session_id)
+        sid = session.session_id
+        version = cache.version(sid)  # captured before any read: see cache.py
+        key = ("get", sid, audience_key(principal), page_size, after, skip)
+        return await cache.page(
+            key, version, lambda: self._get_page(principal, sid, page_size, after, skip, version)
+        )
+
+    async def _get_page(
+        self,
+        principal: Principal,
+        sid: str,
+        page_size: int,
+        after: int | None,
+        skip: int,
+        version: int | None,
+    ) -> dict[str, Any]:
+        want = page_size + skip + 1
+        if self._cache is not None and version is not None:
+            cut = await self._cache.visible_after(principal, sid, version, after, want)
+            if cut is not None:
+                found, more = cut[: page_size + skip], len(cut) == want
+                return _page(found[skip:], more)
         query = MessageQuery(session_id=sid, limit=page_size + skip, after_id=after)
-        if skip:
-            found, more = await self.read(principal, query)
-            found = found[skip:]
-        else:
-            found, more = await self.read(principal, query)
-        return _page(found, more)
+        found, more = await self.read(principal, query)
+        return _page(found[skip:], more)
 
     async def get_advanced(
         self,

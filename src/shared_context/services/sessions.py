@@ -18,13 +18,22 @@ from shared_context.domain.validation import (
 )
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.read_cache import ReadCache
 from shared_context.storage.base import Store
 
 PURPOSE_MAX_CHARS = 1000
 
 
 class SessionService:
-    def __init__(self, store: Store, bus: EventBus, audit: AuditRecorder, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        audit: AuditRecorder,
+        clock: Clock,
+        cache: ReadCache | None = None,
+    ) -> None:
+        self._cache = cache
         self._store = store
         self._bus = bus
         self._audit = audit
@@ -32,7 +41,10 @@ class SessionService:
 
     async def require_session(self, session_id: object) -> Session:
         sid = check_session_id(session_id)
-        session = await self._store.get_session(sid)
+        if self._cache is not None:
+            session = await self._cache.session(sid)
+        else:
+            session = await self._store.get_session(sid)
         if session is None:
             raise session_not_found(sid)
         return session

@@ -30,13 +30,22 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def ping(self) -> None:
+    async def ping(self, timeout: float = 2.0) -> None:
         """Raise if the database does not answer."""
         ...
 
     def stats(self) -> dict[str, Any]: ...
 
     async def size_bytes(self) -> int: ...
+
+    async def maintain(self, now: float) -> dict[str, int]:
+        """Routine upkeep: purge revoked tokens past expiry, refresh planner statistics."""
+        ...
+
+    async def totals(self, since: float) -> dict[str, int]:
+        """Row counts (sessions, messages, memory_entries, audit_events) and
+        writes_last_24h: audited mutations with a timestamp after ``since``."""
+        ...
 
     # --- secrets and keys ------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, candidate: str) -> str:
@@ -92,6 +101,11 @@ class Store(Protocol):
     ) -> Message: ...
 
     async def last_message_id(self, session_id: str) -> int: ...
+
+    async def recent_messages(self, session_id: str, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of a session, oldest first, ALL visibilities.
+        Only for caches, which apply ``domain.visibility.can_see`` to every reader."""
+        ...
 
     # --- audit -------------------------------------------------------------------------------
     async def record_audit(self, event: AuditEvent) -> None: ...

@@ -22,6 +22,7 @@ class StorageStats:
     batch_max_seen: int = 0
     slow_queries: int = 0
     queue_depth: int = 0
+    max_queue_depth: int = 0
     recent_write_latencies: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -43,8 +44,14 @@ class StorageStats:
             if seconds > SLOW_QUERY_SECONDS:
                 self.slow_queries += 1
 
+    def enqueued(self) -> None:
+        with self._lock:
+            self.queue_depth += 1
+            self.max_queue_depth = max(self.max_queue_depth, self.queue_depth)
+
     def record_write_latency(self, seconds: float) -> None:
         with self._lock:
+            self.queue_depth -= 1
             self.recent_write_latencies.append(seconds)
 
     def snapshot(self) -> dict[str, Any]:
@@ -67,4 +74,6 @@ class StorageStats:
                 else 0.0,
                 "slow_queries": self.slow_queries,
                 "writer_queue_depth": self.queue_depth,
+                "max_writer_queue_depth": self.max_queue_depth,
+                "recent_write_seconds": list(self.recent_write_latencies),
             }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from shared_context import __version__
 from shared_context.domain.errors import SharedContextError
 from shared_context.services.container import Services
+from shared_context.web.prometheus import metrics_endpoint
 
 
 def build_routes(app: Services) -> list[BaseRoute]:
@@ -22,4 +23,7 @@ def build_routes(app: Services) -> list[BaseRoute]:
             )
         return JSONResponse({"status": "ok", "database": app.store.dialect, "version": __version__})
 
-    return [Route("/health", health, methods=["GET"])]
+    async def metrics(request: Request) -> Response:
+        return await metrics_endpoint(app, request)
+
+    return [Route("/health", health, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]

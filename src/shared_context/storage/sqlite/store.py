@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -97,14 +98,22 @@ class SqliteStore:
         await self._writer.close()
         self._reads.close()
 
-    async def ping(self) -> None:
-        def fn(conn: sqlite3.Connection) -> None:
+    async def ping(self, timeout: float = 2.0) -> None:
+        """Both paths answer: a read on the pool and a (no-op) transaction on the writer."""
+
+        def read(conn: sqlite3.Connection) -> None:
             conn.execute("SELECT 1 FROM schema_version LIMIT 1").fetchone()
 
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("SELECT 1").fetchone()
+
+        if not self._started:
+            raise StorageError("database unreachable: the store is closed")
         try:
-            await self._reads.run(fn)
-        except sqlite3.Error as exc:
-            raise StorageError(f"database unreachable: {exc}") from exc
+            await asyncio.wait_for(self._reads.run(read), timeout)
+            await asyncio.wait_for(self._writer.submit(write), timeout)
+        except (sqlite3.Error, RuntimeError, TimeoutError) as exc:
+            raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
@@ -116,6 +125,44 @@ class SqliteStore:
             if candidate.exists():
                 total += candidate.stat().st_size
         return total
+
+    async def maintain(self, now: float) -> dict[str, int]:
+        def purge(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now,)).rowcount
+
+        purged: int = await self._writer.submit(purge)
+
+        def upkeep(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA optimize")
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+        await self._writer.submit_outside_transaction(upkeep)
+        return {"revoked_tokens_purged": purged}
+
+    async def totals(self, since: float) -> dict[str, int]:
+        def fn(conn: sqlite3.Connection) -> dict[str, int]:
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            out = {
+                "sessions": conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0],
+                "messages": conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0],
+                "audit_events": conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0],
+                "writes_last_24h": conn.execute(
+                    "SELECT COUNT(*) FROM audit_log WHERE ts > ? AND outcome = 'success' "
+                    "AND event_type NOT IN ('authenticate', 'token_rejected')",
+                    (since,),
+                ).fetchone()[0],
+                "memory_entries": 0,
+            }
+            if "agent_memory" in tables:
+                out["memory_entries"] = conn.execute(
+                    "SELECT COUNT(*) FROM agent_memory"
+                ).fetchone()[0]
+            return {k: int(v) for k, v in out.items()}
+
+        result: dict[str, int] = await self._reads.run(fn)
+        return result
 
     async def read(self, fn: Any) -> Any:
         """Run a read function on the pool (for adapters' feature modules)."""
@@ -408,6 +455,18 @@ class SqliteStore:
 
         updated: Message = await self._writer.submit(fn)
         return updated
+
+    async def recent_messages(self, session_id: str, limit: int) -> list[Message]:
+        def fn(conn: sqlite3.Connection) -> list[Message]:
+            cur = conn.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE m.session_id = ? "
+                "ORDER BY m.id DESC LIMIT ?",
+                (session_id, limit),
+            )
+            return [rows.message(r) for r in reversed(cur.fetchall())]
+
+        found: list[Message] = await self._reads.run(fn)
+        return found
 
     async def last_message_id(self, session_id: str) -> int:
         def fn(conn: sqlite3.Connection) -> int:

@@ -92,9 +92,18 @@ class SqliteWriter:
         async with self._slots:
             loop = asyncio.get_running_loop()
             future: asyncio.Future[T] = loop.create_future()
-            self._stats.queue_depth += 1
+            self._stats.enqueued()
             self._queue.put(_Job(fn, future, loop, time.perf_counter()))
             return await future
+
+    async def submit_outside_transaction(self, fn: WriteFn[T]) -> T:
+        """Run ``fn`` on the write connection between batches (checkpoints, PRAGMA optimize)."""
+
+        def marked(conn: sqlite3.Connection) -> T:
+            return fn(conn)
+
+        marked.outside_transaction = True  # type: ignore[attr-defined]
+        return await self.submit(marked)
 
     async def close(self) -> None:
         """Commit everything already queued, then stop the thread."""
@@ -127,6 +136,15 @@ class SqliteWriter:
             self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        inside: list[_Job] = []
+        for job in batch:
+            if getattr(job.fn, "outside_transaction", False):
+                self._run_alone(conn, job)
+            else:
+                inside.append(job)
+        if not inside:
+            return
+        batch = inside
         started = time.perf_counter()
         outcomes: list[tuple[bool, Any]] = []
         errors = 0
@@ -160,9 +178,25 @@ class SqliteWriter:
         self._stats.record_batch(len(batch), errors, elapsed)
         done = time.perf_counter()
         for job, (ok, value) in zip(batch, outcomes, strict=True):
-            self._stats.queue_depth -= 1
             self._stats.record_write_latency(done - job.queued_at)
-            job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+            _settle_job(job, ok, value)
+
+    def _run_alone(self, conn: sqlite3.Connection, job: _Job) -> None:
+        started = time.perf_counter()
+        try:
+            result = job.fn(conn)
+        except Exception as exc:
+            self._stats.record_batch(1, 1, time.perf_counter() - started)
+            self._stats.record_write_latency(time.perf_counter() - job.queued_at)
+            _settle_job(job, False, translate(exc) if isinstance(exc, sqlite3.Error) else exc)
+            return
+        self._stats.record_batch(1, 0, time.perf_counter() - started)
+        self._stats.record_write_latency(time.perf_counter() - job.queued_at)
+        _settle_job(job, True, result)
+
+
+def _settle_job(job: _Job, ok: bool, value: Any) -> None:
+    job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -1,0 +1,48 @@
+"""get_performance_metrics, generate_api_documentation."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastmcp import FastMCP
+
+from shared_context.domain.permissions import Permission, require
+from shared_context.mcp.identity import caller
+from shared_context.mcp.tools import AuthToken
+from shared_context.services import docs
+from shared_context.services.container import Services
+
+
+async def tool_docs(mcp: FastMCP) -> list[docs.ToolDoc]:
+    out = []
+    for tool in await mcp.list_tools():
+        annotations = tool.annotations
+        out.append(
+            docs.ToolDoc(
+                name=tool.name,
+                description=tool.description or "",
+                input_schema=dict(tool.parameters),
+                read_only=bool(annotations and annotations.read_only_hint),
+            )
+        )
+    return out
+
+
+def register(mcp: FastMCP, app: Services) -> None:
+    @mcp.tool(annotations={"title": "Performance metrics", "readOnlyHint": True})
+    async def get_performance_metrics(auth_token: AuthToken = None) -> dict[str, Any]:
+        """Measured figures (admin): per-tool calls, errors and latency percentiles; database,
+        cache and coordination figures; totals; PostgreSQL migration readiness."""
+        principal = await caller(app, auth_token)
+        return await app.metrics.report(principal)
+
+    @mcp.tool(annotations={"title": "API documentation", "readOnlyHint": True})
+    async def generate_api_documentation(
+        format: Literal["json", "markdown", "openapi"] = "json",
+        include_examples: bool = True,
+        auth_token: AuthToken = None,
+    ) -> dict[str, Any]:
+        """Documentation of every tool, generated from the live registry."""
+        principal = await caller(app, auth_token)
+        require(principal, Permission.READ)
+        return docs.render(await tool_docs(mcp), format, include_examples)

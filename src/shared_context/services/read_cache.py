@@ -1,0 +1,113 @@
+"""Read caching for sessions and message pages (DESIGN §6), built on ``cache.VersionedLRU``.
+
+Level ``window``: one shared copy of each hot session's most recent rows, all visibilities;
+every reader's view is cut from it with ``domain.visibility.can_see`` (the same rule storage
+applies in SQL). Level ``pages``: rendered pages per audience. Both keyed by the session's
+write version, captured before the database is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from shared_context.cache import SessionVersions, VersionedLRU
+from shared_context.domain.models import Message, Principal, Session
+from shared_context.domain.visibility import can_see
+from shared_context.events.bus import Event, EventBus, EventKind
+from shared_context.storage.base import Store
+
+_BUMPS = {EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED, EventKind.SESSION_CHANGED}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    messages: tuple[Message, ...]
+    complete: bool  # the window holds every message of the session
+
+    def covers(self, after_id: int | None) -> bool:
+        if self.complete:
+            return True
+        if not self.messages or after_id is None:
+            return False
+        return after_id >= self.messages[0].id - 1
+
+
+class ReadCache:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        *,
+        window_size: int,
+        max_entries: int,
+        ttl_seconds: float,
+    ) -> None:
+        self._store = store
+        self.versions = SessionVersions()
+        self._window_size = window_size
+        self.sessions: VersionedLRU[Session] = VersionedLRU("sessions", max_entries, ttl_seconds)
+        self.windows: VersionedLRU[Window] = VersionedLRU(
+            "window", max(16, max_entries // 20), ttl_seconds
+        )
+        self.pages: VersionedLRU[dict[str, Any]] = VersionedLRU("pages", max_entries, ttl_seconds)
+        bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in _BUMPS and event.session_id:
+            self.versions.bump(event.session_id)
+
+    def version(self, session_id: str) -> int:
+        return self.versions.current(session_id)
+
+    async def session(self, session_id: str) -> Session | None:
+        version = self.version(session_id)
+        found = self.sessions.get((session_id, version))
+        if found is None:
+            found = await self._store.get_session(session_id)
+            if found is not None:
+                self.sessions.put((session_id, version), found)
+        return found
+
+    async def page(
+        self, key: Hashable, version: int, build: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        full_key = (key, version)
+        found = self.pages.get(full_key)
+        if found is None:
+            found = await build()
+            self.pages.put(full_key, found)
+        return found
+
+    async def visible_after(
+        self, viewer: Principal, session_id: str, version: int, after_id: int | None, want: int
+    ) -> list[Message] | None:
+        """Up to ``want`` visible messages after ``after_id`` cut from the shared window, or
+        None when the window does not reach back far enough (the caller reads storage)."""
+        window = self.windows.get((session_id, version))
+        if window is None:
+            rows = await self._store.recent_messages(session_id, self._window_size + 1)
+            complete = len(rows) <= self._window_size
+            window = Window(tuple(rows[-self._window_size :]), complete)
+            self.windows.put((session_id, version), window)
+        if not window.covers(after_id):
+            return None
+        floor = after_id or 0
+        out: list[Message] = []
+        for message in window.messages:
+            if message.id > floor and can_see(viewer, message):
+                out.append(message)
+                if len(out) >= want:
+                    break
+        return out
+
+    def trim(self) -> int:
+        return self.sessions.trim() + self.windows.trim() + self.pages.trim()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "sessions": self.sessions.stats(),
+            "window": self.windows.stats(),
+            "pages": self.pages.stats(),
+        }
