@@ -17,5 +17,7 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     if request.param == "sqlite":
         yield make_settings(tmp_path / "data")
         return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("tests SQLite itself")
     async with fresh_schema() as schema:
         yield make_settings(tmp_path / "data", database_url=PG_URL, database_schema=schema)

@@ -187,3 +187,16 @@ async def test_set_visibility_updates_and_audits(store: Any) -> None:
         await store.set_visibility(new_session_id(), stored.id, V.PUBLIC, audit("set"))
     assert caught.value.code is ErrorCode.MESSAGE_NOT_FOUND
     assert await count(store, "audit_log") == 3
+
+
+async def test_recent_messages_are_the_newest_of_every_visibility(store: Any) -> None:
+    sid = await open_session(store)
+    made = []
+    for i, visibility in enumerate([V.PUBLIC, V.PRIVATE, V.AGENT_ONLY, V.ADMIN_ONLY, V.PUBLIC]):
+        stored, _ = await store.add_message(
+            message(sid, f"m{i}", visibility=visibility), audit("add")
+        )
+        made.append(stored)
+    assert await store.recent_messages(sid, 3) == made[-3:]
+    assert await store.recent_messages(sid, 100) == made
+    assert await store.recent_messages(new_session_id(), 5) == []

@@ -87,3 +87,34 @@ async def test_health_size_and_stats(store: Any) -> None:
     assert stats["writes"] >= 1
     assert stats["reads"] >= 1
     assert set(stats) >= {"queries", "write_batches", "slow_queries", "avg_read_ms"}
+
+
+async def test_totals_count_rows_and_recent_audited_writes(store: Any) -> None:
+    sid = (await store.create_session(session(), audit("create_session"))).session_id
+    await store.close_session(sid, NOW + 1, audit("close_session"))
+    await store.record_audit(audit("authenticate"))
+    totals = await store.totals(NOW - 1)
+    assert totals == {
+        "sessions": 1,
+        "messages": 0,
+        "audit_events": 3,
+        "writes_last_24h": 2,
+        "memory_entries": 0,
+    }
+    assert (await store.totals(NOW + 10))["writes_last_24h"] == 0
+
+
+async def test_maintain_purges_expired_revocations_only(store: Any) -> None:
+    await store.revoke_token("old", NOW - 10)
+    await store.revoke_token("live", NOW + 10)
+    assert await store.maintain(NOW) == {"revoked_tokens_purged": 1}
+    assert await count(store, "revoked_tokens") == 1
+    assert store.stats()["writer_queue_depth"] == 0
+
+
+async def test_ping_fails_once_closed(store: Any) -> None:
+    await store.ping()
+    await store.close()
+    with pytest.raises(SharedContextError):
+        await store.ping()
+    await store.start()

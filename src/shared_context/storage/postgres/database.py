@@ -7,6 +7,7 @@ Feature modules use ``async with db.transaction() as conn`` (one committed trans
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -87,6 +88,7 @@ class PostgresDatabase:
         pool = self._require_pool()
         started = time.perf_counter()
         failed = 1
+        self._stats.enqueued()  # in flight until record_write_latency below
         try:
             async with pool.acquire() as conn, conn.transaction():
                 yield conn
@@ -106,9 +108,23 @@ class PostgresDatabase:
         async with self.transaction() as conn:
             return await fn(conn)
 
-    async def ping(self) -> None:
-        async with self.connection() as conn:
-            await conn.fetchval("SELECT 1 FROM schema_version LIMIT 1")
+    async def ping(self, timeout: float = 2.0) -> None:
+        """Raise StorageError unless a pooled connection answers within ``timeout`` seconds."""
+
+        async def probe() -> None:
+            async with self.transaction() as conn:
+                await conn.fetchval("SELECT 1 FROM schema_version LIMIT 1")
+
+        try:
+            await asyncio.wait_for(probe(), timeout)
+        except TimeoutError as exc:
+            raise StorageError("database unreachable: no answer in time") from exc
+
+    async def maintain(self, now: float) -> dict[str, int]:
+        """Purge revoked tokens past expiry (planner statistics are autovacuum's job here)."""
+        async with self.transaction() as conn:
+            status = await conn.execute("DELETE FROM revoked_tokens WHERE expires_at < $1", now)
+        return {"revoked_tokens_purged": int(status.rsplit(" ", 1)[-1])}
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()

@@ -55,6 +55,29 @@ def affected(status: str) -> int:
 class PostgresStore(PostgresDatabase):
     """Core tables: secrets, keys, revoked tokens, sessions, messages, audit."""
 
+    async def totals(self, since: float) -> dict[str, int]:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(
+                pg(
+                    "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM messages), "
+                    "(SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM audit_log "
+                    "WHERE ts > ? AND outcome = 'success' "
+                    "AND event_type NOT IN ('authenticate', 'token_rejected')), "
+                    "to_regclass('agent_memory') IS NOT NULL"
+                ),
+                since,
+            )
+            memory = 0
+            if row[4]:
+                memory = int(await conn.fetchval("SELECT COUNT(*) FROM agent_memory"))
+        return {
+            "sessions": int(row[0]),
+            "messages": int(row[1]),
+            "audit_events": int(row[2]),
+            "writes_last_24h": int(row[3]),
+            "memory_entries": memory,
+        }
+
     # --- secrets and keys -------------------------------------------------------------------
     async def get_or_create_secret(self, name: str, candidate: str) -> str:
         async with self.transaction() as conn:
@@ -321,6 +344,18 @@ class PostgresStore(PostgresDatabase):
                 raise message_not_found(message_id)
             await insert_audit(conn, audit)
         return rows.message(row)
+
+    async def recent_messages(self, session_id: str, limit: int) -> list[Message]:
+        async with self.connection() as conn:
+            found = await conn.fetch(
+                pg(
+                    f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE m.session_id = ? "
+                    "ORDER BY m.id DESC LIMIT ?"
+                ),
+                session_id,
+                limit,
+            )
+        return [rows.message(r) for r in reversed(found)]
 
     async def last_message_id(self, session_id: str) -> int:
         async with self.connection() as conn:
