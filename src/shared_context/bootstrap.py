@@ -200,6 +200,8 @@ async def open_services(
 
             maintenance.add_job("cache_trim", 60.0, trim_cache)
         metrics.register_section("maintenance", maintenance.status)
+        if bridge is not None:
+            metrics.register_section("event_bridge", bridge.stats)
         maintenance.start()
         try:
             yield services
