@@ -200,3 +200,12 @@ async def test_recent_messages_are_the_newest_of_every_visibility(store: Any) ->
     assert await store.recent_messages(sid, 3) == made[-3:]
     assert await store.recent_messages(sid, 100) == made
     assert await store.recent_messages(new_session_id(), 5) == []
+
+
+async def test_participants_are_in_byte_order_like_sqlite_binary(store: Any) -> None:
+    sid = await open_session(store)
+    for sender in ("alice", "Bob", "_x", "Zed", "éva"):
+        await store.add_message(message(sid, "hi", sender=sender), audit("add"))
+    assert await store.participants(principal("alice"), sid) == sorted(
+        ["alice", "Bob", "_x", "Zed", "éva"]
+    )

@@ -18,11 +18,11 @@ from shared_context.storage.postgres.engine import quote_ident
 MIGRATION_LOCK_KEY = 0x5C5_0001
 
 
-async def current_version(conn: Any) -> int:
+async def applied_versions(conn: Any) -> set[int]:
     exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
     if not exists:
-        return 0
-    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+        return set()
+    return {int(r[0]) for r in await conn.fetch("SELECT version FROM schema_version")}
 
 
 async def migrate(conn: Any, schema: str = "") -> int:
@@ -38,14 +38,17 @@ async def migrate(conn: Any, schema: str = "") -> int:
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
             "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        current = await current_version(conn)
+        # A set, not a maximum: numbers are pre-assigned per feature area, so a later build may
+        # bring a lower number than one already applied.
+        applied = await applied_versions(conn)
+        current = max(applied, default=0)
         if current > latest:
             raise StorageError(
                 f"The database has schema version {current}, newer than this server "
                 f"understands ({latest}). Upgrade shared-context-server."
             )
         for migration in migrations:
-            if migration.version <= current:
+            if migration.version in applied:
                 continue
             # No arguments: asyncpg uses the simple protocol, so a file may hold many statements.
             await conn.execute(migration.sql)
