@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shared_context.cli import client_config
+from shared_context.cli import client_config, operations
 from shared_context.cli import keys as keys_cmd
 from shared_context.cli import migrate as migrate_cmd
 from shared_context.config import Settings
@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 app.add_typer(keys_cmd.app, name="keys")
 app.command("client-config")(client_config.client_config)
+app.command()(operations.status)
+app.command()(operations.docs)
+app.command()(operations.bench)
 app.command("migrate")(migrate_cmd.migrate)
 
 

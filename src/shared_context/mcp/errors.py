@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pydantic
+from fastmcp.exceptions import NotFoundError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools.base import ToolResult
@@ -58,6 +59,8 @@ class ErrorMiddleware(Middleware):
             return _invalid(describe_validation(root))
         if isinstance(root, RecursionError):
             return _invalid("Invalid arguments: nested too deeply.")
+        if isinstance(exc, NotFoundError):
+            return _invalid(f"Unknown tool {tool[:100]!r}; list the tools to see what exists.")
         log.error("tool %s failed", tool, exc_info=exc)
         return error_result(
             {

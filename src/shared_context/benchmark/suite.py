@@ -1,0 +1,305 @@
+"""``scs bench``: single-agent latencies beside ping, server CPU per operation, concurrent
+mixed workloads, a read-heavy cache phase, resident memory; table + JSON; goals checked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from shared_context.benchmark.harness import ServerProcess
+from shared_context.benchmark.report import summary_ms, table
+from shared_context.benchmark.workload import MIX, READ_HEAVY, Agent, Outcome, choose
+
+SEED_TARGETS_MS = {
+    "create_session": 10,
+    "add_message": 20,
+    "get_messages": 30,
+    "search_context": 100,
+    "authenticate_agent": 100,
+    "set_memory": 10,
+    "get_memory": 10,
+}
+
+
+async def single_agent(server: ServerProcess, iterations: int) -> dict[str, Any]:
+    agent = Agent(server.url, "solo", "bench")
+    await agent.connect()
+    try:
+        sid = (await agent.call("create_session", purpose="bench"))["session_id"]
+        for i in range(60):
+            await agent.call(
+                "add_message", session_id=sid, content=f"seed message {i} about task {i}"
+            )
+        calls: dict[str, dict[str, Any]] = {
+            "ping": {},
+            "authenticate_agent": {"agent_id": "solo", "agent_type": "bench", "api_key": None},
+            "create_session": {"purpose": "bench"},
+            "add_message": {"session_id": sid, "content": "benchmark message"},
+            "get_messages": {"session_id": sid, "limit": 50},
+            "search_context": {"session_id": sid, "query": "task 42"},
+            "set_memory": {"key": "bench", "value": {"x": 1}},
+            "get_memory": {"key": "bench"},
+            "register_agent_presence": {"status": "active"},
+            "coordinate_session_work": {"session_id": sid, "action": "status"},
+        }
+        from shared_context.benchmark.harness import BENCH_AGENT_KEY
+
+        calls["authenticate_agent"]["api_key"] = BENCH_AGENT_KEY
+        results: dict[str, Any] = {}
+        pinger = Agent(server.url, "pinger", "bench", mode="legacy")
+        await pinger.connect()
+        cpu_before, ops = server.cpu_seconds(), 0
+        for tool, args in calls.items():
+            outcome = Outcome()
+            for _ in range(iterations):
+                started = time.perf_counter()
+                if tool == "ping":
+                    await pinger.ping()
+                    outcome.add(time.perf_counter() - started, True)
+                else:
+                    await agent.timed(outcome, tool, **dict(args))
+                ops += 1
+            results[tool] = {**summary_ms(outcome.latencies), "errors": outcome.failed}
+        cpu_per_op_ms = 1000 * (server.cpu_seconds() - cpu_before) / max(1, ops)
+        await pinger.close()
+        return {"tools": results, "server_cpu_ms_per_op": round(cpu_per_op_ms, 3)}
+    finally:
+        await agent.close()
+
+
+async def concurrent(
+    server: ServerProcess, agents: int, ops_per_agent: int, mix: list[tuple[str, float]], seed: int
+) -> dict[str, Any]:
+    """Each agent lives in its own task (the SDK client must close where it opened): connect,
+    wait until every agent is connected, run its operations, close."""
+    owner = Agent(server.url, f"owner-{seed}", "bench")
+    await owner.connect()
+    sessions = [
+        (await owner.call("create_session", purpose=f"load {seed}-{k}"))["session_id"]
+        for k in range(5)
+    ]
+    await owner.close()
+    crowd = [Agent(server.url, f"agent-{seed}-{i}", f"type{i % 3}") for i in range(agents)]
+    settled = 0
+    connect_failures = 0
+    everyone_ready = asyncio.Event()
+    started_at: list[float] = []
+    connect_started = time.perf_counter()
+
+    def arrived() -> None:
+        nonlocal settled
+        settled += 1
+        if settled == agents:
+            started_at.append(time.perf_counter())
+            everyone_ready.set()
+
+    async def life(index: int, agent: Agent) -> Outcome:
+        nonlocal connect_failures
+        mine = Outcome()
+        try:
+            await agent.connect()
+        except Exception:
+            await agent.close()
+            connect_failures += 1
+            arrived()
+            return mine
+        try:
+            arrived()
+            await everyone_ready.wait()
+            rng = random.Random(seed * 10_000 + index)
+            session = sessions[index % len(sessions)]
+            for step in range(ops_per_agent):
+                await agent.mixed_op(rng, choose(rng, mix), session, mine, step)
+        finally:
+            await agent.close()
+        return mine
+
+    cpu_before = server.cpu_seconds()
+    outcomes = await asyncio.gather(*(life(i, a) for i, a in enumerate(crowd)))
+    finished = time.perf_counter()
+    total = Outcome()
+    for outcome in outcomes:
+        total.merge(outcome)
+    cpu = server.cpu_seconds() - cpu_before
+    wall = finished - (started_at[0] if started_at else connect_started)
+    calls = total.ok + total.failed
+    return {
+        "agents": agents,
+        "connect_failures": connect_failures,
+        "connect_seconds": round((started_at[0] if started_at else finished) - connect_started, 2),
+        "calls": calls,
+        "success_rate": round(total.ok / calls, 4) if calls else 0.0,
+        "throughput_ops_s": round(calls / wall, 1) if wall else 0.0,
+        **summary_ms(total.latencies),
+        "server_cpu_ms_per_op": round(1000 * cpu / max(1, calls), 3),
+        "errors": total.errors,
+        "rss_mb": round(server.rss_bytes() / 2**20, 1),
+    }
+
+
+async def cache_phase(server: ServerProcess, agents: int, ops_per_agent: int) -> dict[str, Any]:
+    admin = Agent(server.url, "bench-admin", "ops", admin=True)
+    await admin.connect()
+    try:
+        before = (await admin.call("get_performance_metrics")).get("cache", {})
+        phase = await concurrent(server, agents, ops_per_agent, READ_HEAVY, seed=99)
+        after = (await admin.call("get_performance_metrics")).get("cache", {})
+    finally:
+        await admin.close()
+    hits = sum(
+        after.get(level, {}).get("hits", 0) - before.get(level, {}).get("hits", 0)
+        for level in after
+    )
+    misses = sum(
+        after.get(level, {}).get("misses", 0) - before.get(level, {}).get("misses", 0)
+        for level in after
+    )
+    pages_hits = after.get("pages", {}).get("hits", 0) - before.get("pages", {}).get("hits", 0)
+    pages_misses = after.get("pages", {}).get("misses", 0) - before.get("pages", {}).get(
+        "misses", 0
+    )
+    return {
+        **phase,
+        "cache_hit_ratio_all_levels": round(hits / (hits + misses), 4) if hits + misses else 0.0,
+        "cache_hit_ratio_pages": round(pages_hits / (pages_hits + pages_misses), 4)
+        if pages_hits + pages_misses
+        else 0.0,
+    }
+
+
+async def run_suite(
+    *, iterations: int = 100, phases: tuple[int, ...] = (25, 100, 200), ops_per_agent: int = 20
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+        }
+    }
+    with ServerProcess() as server:
+        out["rss_mb_start"] = round(server.rss_bytes() / 2**20, 1)
+        out["single_agent"] = await single_agent(server, iterations)
+        out["rss_mb_after_single"] = round(server.rss_bytes() / 2**20, 1)
+        out["concurrency"] = [
+            await concurrent(server, n, ops_per_agent, MIX, seed=n) for n in phases
+        ]
+        out["read_heavy"] = await cache_phase(server, 10, max(ops_per_agent, 30))
+    out["goals"] = goals(out)
+    return out
+
+
+def goals(out: dict[str, Any]) -> list[dict[str, Any]]:
+    tools = out["single_agent"]["tools"]
+    ping = tools["ping"]["p50_ms"]
+    rows = []
+    slowest = max((v["p50_ms"], k) for k, v in tools.items() if k != "ping")
+    rows.append(
+        {
+            "goal": "every tool p50 <= 2x ping",
+            "measured": f"{slowest[1]} {slowest[0]:.2f} ms vs ping {ping:.2f} ms",
+            "met": slowest[0] <= 2 * ping,
+        }
+    )
+    cpu = out["single_agent"]["server_cpu_ms_per_op"]
+    rows.append({"goal": "server CPU <= 3 ms/op", "measured": f"{cpu:.2f} ms", "met": cpu <= 3})
+    by_agents = {p["agents"]: p for p in out["concurrency"]}
+    if 25 in by_agents:
+        p = by_agents[25]
+        rows.append(
+            {
+                "goal": "25 agents: >= 150 ops/s, p95 <= 250 ms",
+                "measured": f"{p['throughput_ops_s']} ops/s, p95 {p['p95_ms']} ms",
+                "met": p["throughput_ops_s"] >= 150 and p["p95_ms"] <= 250,
+            }
+        )
+    if 200 in by_agents:
+        p = by_agents[200]
+        rows.append(
+            {
+                "goal": "200 agents: 100 % success",
+                "measured": f"{100 * p['success_rate']:.2f} %",
+                "met": p["success_rate"] == 1.0 and p["connect_failures"] == 0,
+            }
+        )
+    ratio = out["read_heavy"]["cache_hit_ratio_pages"]
+    rows.append(
+        {
+            "goal": "read-heavy cache hit ratio >= 70 %",
+            "measured": f"{100 * ratio:.1f} %",
+            "met": ratio >= 0.7,
+        }
+    )
+    return rows
+
+
+def render(out: dict[str, Any]) -> str:
+    tools = out["single_agent"]["tools"]
+    parts = ["Single agent over Streamable HTTP (official MCP SDK client)"]
+    parts.append(
+        table(
+            ["tool", "n", "p50 ms", "p95 ms", "seed target ms", "errors"],
+            [
+                [k, v["n"], v["p50_ms"], v["p95_ms"], SEED_TARGETS_MS.get(k, "-"), v["errors"]]
+                for k, v in tools.items()
+            ],
+        )
+    )
+    parts.append(f"server CPU per operation: {out['single_agent']['server_cpu_ms_per_op']} ms")
+    parts.append("\nConcurrent agents, mixed workload")
+    parts.append(
+        table(
+            [
+                "agents",
+                "calls",
+                "success",
+                "ops/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "cpu ms/op",
+                "rss MB",
+            ],
+            [
+                [
+                    p["agents"],
+                    p["calls"],
+                    f"{100 * p['success_rate']:.2f}%",
+                    p["throughput_ops_s"],
+                    p["p50_ms"],
+                    p["p95_ms"],
+                    p["p99_ms"],
+                    p["server_cpu_ms_per_op"],
+                    p["rss_mb"],
+                ]
+                for p in out["concurrency"]
+            ],
+        )
+    )
+    rh = out["read_heavy"]
+    parts.append(
+        f"\nRead-heavy (90 % get_messages): {rh['throughput_ops_s']} ops/s, p95 {rh['p95_ms']} ms, "
+        f"page cache hit ratio {100 * rh['cache_hit_ratio_pages']:.1f} %"
+    )
+    parts.append("\nGoals")
+    parts.append(
+        table(
+            ["goal", "measured", "met"],
+            [[g["goal"], g["measured"], "yes" if g["met"] else "NO"] for g in out["goals"]],
+        )
+    )
+    return "\n".join(parts)
+
+
+def main(json_path: Path | None = None, **kwargs: Any) -> dict[str, Any]:
+    out = asyncio.run(run_suite(**kwargs))
+    print(render(out))  # noqa: T201 - a command-line report
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(out, indent=2))
+    return out

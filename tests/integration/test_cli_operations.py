@@ -1,0 +1,63 @@
+"""scs status / docs / bench against real servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shared_context.benchmark.harness import BENCH_ADMIN_KEY, ServerProcess
+from shared_context.cli.main import app
+from shared_context.cli.operations import render_reference
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def running_server():  # type: ignore[no-untyped-def]
+    with ServerProcess() as server:
+        yield server
+
+
+def test_status_prints_health_and_figures(running_server: ServerProcess) -> None:
+    base = f"http://127.0.0.1:{running_server.port}"
+    result = CliRunner().invoke(app, ["status", "--url", base, "--admin-key", BENCH_ADMIN_KEY])
+    assert result.exit_code == 0, result.output
+    assert "health: 200" in result.output
+    assert "totals_messages" in result.output
+    without_key = CliRunner().invoke(app, ["status", "--url", base], env={"SCS_ADMIN_API_KEY": ""})
+    assert "HTTP 401" in without_key.output
+
+
+def test_status_of_an_unreachable_server_fails() -> None:
+    result = CliRunner().invoke(app, ["status", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1
+
+
+async def test_committed_api_reference_matches_the_live_registry() -> None:
+    committed = (ROOT / "docs" / "api-reference.md").read_text()
+    assert committed == await render_reference("markdown"), (
+        "docs/api-reference.md is out of date: run `uv run scs docs`"
+    )
+
+
+def test_bench_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "suite.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--json-out",
+            str(out),
+            "--iterations",
+            "2",
+            "--ops-per-agent",
+            "2",
+            "--agents",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Goals" in result.output
+    assert out.exists()
