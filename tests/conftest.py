@@ -64,3 +64,39 @@ def server(services: Services) -> FastMCP:
 async def client(server: FastMCP) -> AsyncIterator[Client]:
     async with Client(server) as connected:
         yield connected
+
+
+LINE_FLOOR = 85.0
+BRANCH_FLOOR = 80.0
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session):  # type: ignore[no-untyped-def]
+    """Quality gate: line and branch coverage are checked separately (pytest-cov's
+    --cov-fail-under only sees their combination)."""
+    result = yield
+    plugin = session.config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    cov = getattr(controller, "cov", None)
+    if cov is None or session.config.getoption("collectonly"):
+        return result
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "coverage.json"
+        cov.json_report(outfile=str(target))
+        totals = json.loads(target.read_text())["totals"]
+    line = 100.0 * totals["covered_lines"] / max(1, totals["num_statements"])
+    branch = 100.0 * totals["covered_branches"] / max(1, totals["num_branches"])
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    message = (
+        f"line coverage {line:.2f} % (floor {LINE_FLOOR}), "
+        f"branch coverage {branch:.2f} % (floor {BRANCH_FLOOR})"
+    )
+    if line < LINE_FLOOR or branch < BRANCH_FLOOR:
+        reporter.write(f"\nERROR: {message}\n", red=True, bold=True)
+        session.testsfailed += 1
+    else:
+        reporter.write(f"\n{message}\n", green=True)
+    return result

@@ -61,6 +61,8 @@ async def test_generated_docs_cover_every_registered_tool(client: Client) -> Non
     as_json = await call(client, "generate_api_documentation", format="json", auth_token=agent)
     assert {t["name"] for t in as_json["documentation"]["tools"]} == registered
     assert "INVALID_INPUT" in as_json["documentation"]["error_codes"]
+    guides = as_json["documentation"]["integration_guides"]
+    assert {"autogen", "crewai", "langgraph"} <= set(guides)
     md = await call(client, "generate_api_documentation", format="markdown", auth_token=agent)
     for name in registered:
         assert f"## `{name}`" in md["documentation"]

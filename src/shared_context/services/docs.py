@@ -8,6 +8,7 @@ from typing import Any
 
 from shared_context import __version__
 from shared_context.domain.errors import ErrorCode, InvalidInput
+from shared_context.services.guides import INTEGRATION_GUIDES, TROUBLESHOOTING, guides_markdown
 
 FORMATS = ("json", "markdown", "openapi")
 
@@ -72,6 +73,8 @@ def render(tools: list[ToolDoc], fmt: str, include_examples: bool) -> dict[str, 
                 }
                 for t in tools
             ],
+            "integration_guides": INTEGRATION_GUIDES,
+            "troubleshooting": TROUBLESHOOTING,
         }
     elif fmt == "markdown":
         doc = _markdown(tools, include_examples)
@@ -110,6 +113,7 @@ def _markdown(tools: list[ToolDoc], include_examples: bool) -> str:
         if include_examples:
             example = json.dumps(example_arguments(tool.input_schema), indent=2)
             lines += ["Example arguments:", "", "```json", example, "```", ""]
+    lines += guides_markdown()
     return "\n".join(lines)
 
 
