@@ -32,6 +32,7 @@ from shared_context.services.maintenance import Maintenance
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
 from shared_context.services.read_cache import ReadCache
+from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 from shared_context.storage.postgres.engine import is_postgres_url
@@ -137,7 +138,8 @@ async def open_services(
         bus = EventBus()
         if isinstance(store, PostgresStore):
             # Several instances share this database: carry bus events across them.
-            bridge = PgNotifyBridge(bus, store.connect_args.connect)
+            resolver = RemoteEventResolver(store)
+            bridge = PgNotifyBridge(bus, store.connect_args.connect, resolve=resolver.resolve)
             await bridge.start()
         audit = AuditRecorder(store, clock)
         secret = (

@@ -78,6 +78,8 @@ async def test_a_write_on_one_instance_reaches_the_other_bus(
         posted["message_id"],
         "remote",
     )
+    # Completed from the shared database before local consumers see it.
+    assert event.data["message"].content == "hello from A"
     got = await b.messages.get(ROOT, sid)
     assert [m["content"] for m in got["messages"]] == ["hello from A"]
     metrics = await b.metrics.snapshot()

@@ -196,3 +196,40 @@ def test_encode_decode_round_trip() -> None:
         "remote",
     )
     assert decode('{"i": "x", "k": "message_added", "m": "NaN?"}') is None
+
+
+async def test_a_resolve_hook_completes_events_in_order_and_failures_pass_through(
+    make_bridge: Any,
+) -> None:
+    calls: list[int | None] = []
+
+    async def resolve(event: Event) -> Event:
+        calls.append(event.message_id)
+        if event.message_id == 2:
+            raise OSError("database hiccup")
+        return Event(
+            event.kind,
+            session_id=event.session_id,
+            message_id=event.message_id,
+            data={**event.data, "resolved": True},
+            origin=event.origin,
+        )
+
+    a, _ = await make_bridge()
+    _, seen_b = await make_bridge(resolve=resolve)
+    for i in (1, 2, 3):
+        a._bus.publish(added(message_id=i))
+    a._bus.publish(
+        Event(
+            EventKind.VISIBILITY_CHANGED,
+            session_id="s",
+            message_id=4,
+            data={"old_visibility": "public", "message": "secret"},
+        )
+    )
+    got = [await next_event(seen_b, lambda e: True) for _ in range(4)]
+    assert [e.message_id for e in got] == [1, 2, 3, 4]
+    assert [e.data.get("resolved", False) for e in got] == [True, False, True, True]
+    assert got[3].data["old_visibility"] == "public"
+    assert "message" not in got[3].data
+    assert calls == [1, 2, 3, 4]

@@ -2,10 +2,14 @@
 
 Each instance keeps ONE dedicated connection (not from the pool) that LISTENs on the channel
 of its schema and also sends this instance's NOTIFYs. Outgoing: a bus forwarder (locally
-originated events only) queues ``{instance, kind, session, message, agent}`` — ids only, never
-content, which receivers re-read from the database through the visibility filter. Incoming:
-events from other instances are re-published on the local bus with ``origin="remote"``; our own
-are skipped. After a dropped connection the bridge reconnects with exponential backoff and
+originated events only) queues ``{instance, kind, session, message, agent}`` — ids only (plus
+a visibility change's old visibility value), never content. Incoming: events from other
+instances are re-published on the local bus with ``origin="remote"``; our own are skipped.
+With a ``resolve`` hook (bootstrap passes one that re-reads the message from the shared
+database) each event is completed before it is published, in arrival order, so consumers
+apply the visibility rule to the message exactly as for a local write.
+
+After a dropped connection the bridge reconnects with exponential backoff and
 publishes ``EventKind.RESYNC`` so waiters and subscribers re-query what they might have missed.
 Queued outgoing events survive a reconnect (bounded; the oldest are dropped and counted).
 """
@@ -26,6 +30,7 @@ from shared_context.events.bus import Event, EventBus, EventKind
 log = logging.getLogger(__name__)
 
 Connect = Callable[[], Awaitable[Any]]
+Resolve = Callable[[Event], Awaitable[Event]]
 _FORWARDED = frozenset(EventKind) - {EventKind.RESYNC}
 _SEND_BATCH = 200
 
@@ -36,16 +41,17 @@ def channel_for(schema: str) -> str:
 
 
 def encode(instance_id: str, event: Event) -> str:
-    return json.dumps(
-        {
-            "i": instance_id,
-            "k": event.kind.value,
-            "s": event.session_id,
-            "m": event.message_id,
-            "a": event.agent_id,
-        },
-        separators=(",", ":"),
-    )
+    body: dict[str, Any] = {
+        "i": instance_id,
+        "k": event.kind.value,
+        "s": event.session_id,
+        "m": event.message_id,
+        "a": event.agent_id,
+    }
+    old = event.data.get("old_visibility")
+    if isinstance(old, str):
+        body["o"] = old[:20]
+    return json.dumps(body, separators=(",", ":"))
 
 
 def decode(payload: str) -> tuple[str, Event] | None:
@@ -54,11 +60,13 @@ def decode(payload: str) -> tuple[str, Event] | None:
         raw = json.loads(payload)
         kind = EventKind(raw["k"])
         message_id = raw.get("m")
+        old = raw.get("o")
         event = Event(
             kind,
             session_id=_opt_str(raw.get("s")),
             agent_id=_opt_str(raw.get("a")),
             message_id=int(message_id) if message_id is not None else None,
+            data={"old_visibility": str(old)[:20]} if old is not None else {},
             origin="remote",
         )
         return str(raw["i"]), event
@@ -81,6 +89,7 @@ class PgNotifyBridge:
         backoff_max: float = 5.0,
         heartbeat_seconds: float = 15.0,
         queue_max: int = 10_000,
+        resolve: Resolve | None = None,
     ) -> None:
         self.instance_id = instance_id or secrets.token_hex(8)
         self._bus = bus
@@ -93,6 +102,9 @@ class PgNotifyBridge:
         self._lost = asyncio.Event()
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resolve = resolve
+        self._incoming: asyncio.Queue[Event] = asyncio.Queue()
+        self._delivery: asyncio.Task[None] | None = None
         self._stopping = False
         self.channel = ""
         self.backend_pid: int | None = None
@@ -103,6 +115,8 @@ class PgNotifyBridge:
         """Start the bridge and wait (bounded) until it listens."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="scs-pg-notify")
+        if self._resolve is not None and self._delivery is None:
+            self._delivery = asyncio.create_task(self._deliver(), name="scs-pg-notify-in")
         waiter = asyncio.ensure_future(self.connected.wait())
         done, _ = await asyncio.wait(
             {waiter, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
@@ -114,11 +128,12 @@ class PgNotifyBridge:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._delivery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._delivery = None
 
     def stats(self) -> dict[str, Any]:
         return {**self.counters, "pending": len(self._pending), "connected": self.is_connected}
@@ -147,7 +162,24 @@ class PgNotifyBridge:
         if sender == self.instance_id:
             return
         self.counters["received"] += 1
-        self._bus.publish(event)
+        self._publish(event)
+
+    def _publish(self, event: Event) -> None:
+        if self._resolve is None:
+            self._bus.publish(event)
+        else:
+            self._incoming.put_nowait(event)
+
+    async def _deliver(self) -> None:
+        """Complete incoming events one at a time (keeping their order), then publish."""
+        assert self._resolve is not None
+        while True:
+            event = await self._incoming.get()
+            try:
+                event = await self._resolve(event)
+            except Exception:  # the database hiccuped: consumers still get the bare event
+                log.warning("could not complete a cross-instance %s event", event.kind)
+            self._bus.publish(event)
 
     def _on_lost(self, _conn: Any) -> None:
         self._lost.set()
@@ -172,7 +204,7 @@ class PgNotifyBridge:
                 if self.counters["connects"] > 1:
                     # Anything published elsewhere while we were away was not delivered to us.
                     self.counters["resyncs"] += 1
-                    self._bus.publish(Event(EventKind.RESYNC, origin="remote"))
+                    self._publish(Event(EventKind.RESYNC, origin="remote"))
                 await self._pump(conn)
             except asyncio.CancelledError:
                 raise
