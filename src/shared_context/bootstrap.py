@@ -26,17 +26,25 @@ from shared_context.events.bus import EventBus
 from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
 from shared_context.services.maintenance import Maintenance
+from shared_context.services.memory import MemoryLimits, MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
 from shared_context.services.read_cache import ReadCache
 from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.sessions import SessionService
+from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
+from shared_context.storage.memory import MemoryStore
+from shared_context.storage.postgres.audit import PostgresAuditLog
 from shared_context.storage.postgres.engine import is_postgres_url
+from shared_context.storage.postgres.memory import PostgresMemoryStore
 from shared_context.storage.postgres.store import PostgresStore
+from shared_context.storage.sqlite.audit import SqliteAuditLog
+from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -179,6 +187,14 @@ async def open_services(
             max_content_chars=settings.max_content_chars,
             cache=cache,
         )
+        memory_store, audit_store = build_memory_and_audit_stores(store)
+        memory = MemoryService(memory_store, sessions, bus, audit, clock, memory_limits(settings))
+        audit_log = AuditLogService(
+            audit_store,
+            clock,
+            retention_seconds=settings.audit_retention_days * 86400,
+            purge_batch=settings.memory_sweep_batch,
+        )
         metrics = MetricsService(store, clock)
         maintenance = Maintenance()
         services = Services(
@@ -190,6 +206,8 @@ async def open_services(
             auth=auth,
             sessions=sessions,
             messages=messages,
+            memory=memory,
+            audit_log=audit_log,
             metrics=metrics,
             maintenance=maintenance,
         )
@@ -224,6 +242,33 @@ def register_jobs(app: Services) -> None:
 
     app.maintenance.add_job(
         "storage_upkeep", app.settings.maintenance_interval_seconds, storage_upkeep
+    )
+
+    async def memory_expiry() -> None:
+        await app.memory.sweep_expired()
+
+    async def audit_retention() -> None:
+        await app.audit_log.apply_retention()
+
+    interval = app.settings.memory_sweep_interval_seconds
+    app.maintenance.add_job("memory_expiry", interval, memory_expiry)
+    app.maintenance.add_job("audit_retention", interval, audit_retention)
+
+
+def build_memory_and_audit_stores(store: Store) -> tuple[MemoryStore, AuditLogStore]:
+    if isinstance(store, SqliteStore):
+        return SqliteMemoryStore(store), SqliteAuditLog(store)
+    if isinstance(store, PostgresStore):
+        return PostgresMemoryStore(store), PostgresAuditLog(store)
+    raise InvalidInput(f"No memory/audit storage for the {store.dialect!r} backend.")
+
+
+def memory_limits(settings: Settings) -> MemoryLimits:
+    return MemoryLimits(
+        max_value_bytes=settings.memory_max_value_bytes,
+        max_entries_per_agent=settings.memory_max_entries_per_agent,
+        max_bytes_per_agent=settings.memory_max_bytes_per_agent,
+        sweep_batch=settings.memory_sweep_batch,
     )
 
 

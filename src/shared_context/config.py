@@ -104,6 +104,43 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    memory_max_value_bytes: int = Field(
+        default=64 * 1024,
+        ge=16,
+        le=16 * 1024 * 1024,
+        description="Largest agent memory value accepted, in bytes of serialised JSON.",
+    )
+    memory_max_entries_per_agent: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000_000,
+        description="Most live memory entries one agent may hold (all scopes together).",
+    )
+    memory_max_bytes_per_agent: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes of memory values one agent may hold (all scopes together).",
+    )
+    memory_sweep_interval_seconds: float = Field(
+        default=60.0,
+        ge=0.05,
+        le=86_400,
+        description="How often the background task removes expired memory entries and "
+        "applies audit retention.",
+    )
+    memory_sweep_batch: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Most expired memory entries (or old audit rows) deleted per transaction, "
+        "so the sweep never holds the writer for long.",
+    )
+    audit_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=3650,
+        description="Audit log rows older than this many days are deleted by the background task.",
+    )
     database_schema: str = Field(
         default="",
         max_length=63,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastmcp import FastMCP
 
 from shared_context import __version__
+from shared_context.mcp import resources
 from shared_context.mcp.errors import ErrorMiddleware
 from shared_context.mcp.observe import ToolTimingMiddleware
-from shared_context.mcp.tools import admin, auth, messages, sessions
+from shared_context.mcp.tools import admin, audit, auth, memory, messages, sessions
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -26,6 +27,6 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[ToolTimingMiddleware(app.metrics), ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages, admin):
+    for module in (auth, sessions, messages, memory, audit, resources, admin):
         module.register(mcp, app)
     return mcp

@@ -8,8 +8,10 @@ from shared_context.config import Settings
 from shared_context.domain.clock import Clock
 from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.maintenance import Maintenance
+from shared_context.services.memory import MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
 from shared_context.services.sessions import SessionService
@@ -26,5 +28,7 @@ class Services:
     auth: AuthService
     sessions: SessionService
     messages: MessageService
+    memory: MemoryService
+    audit_log: AuditLogService
     metrics: MetricsService
     maintenance: Maintenance

@@ -217,10 +217,11 @@ def _fetch(src: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[A
 
 async def _reset_sequences(target: PostgresStore) -> None:
     async with target.transaction() as conn:
+        # Identity columns and serial ones (a nextval default) alike.
         identities = await conn.fetch(
-            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND a.attidentity <> '' AND c.relkind = 'r'"
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() "
+            "AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')"
         )
         for table, column in identities:
             t, col = quote_ident(table), quote_ident(column)

@@ -8,20 +8,20 @@ from fastmcp import FastMCP
 
 from shared_context.domain.permissions import Permission, require
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken
+from shared_context.mcp.tools import AuthToken, tool
 from shared_context.services import docs
 from shared_context.services.container import Services
 
 
 async def tool_docs(mcp: FastMCP) -> list[docs.ToolDoc]:
     out = []
-    for tool in await mcp.list_tools():
-        annotations = tool.annotations
+    for listed in await mcp.list_tools():
+        annotations = listed.annotations
         out.append(
             docs.ToolDoc(
-                name=tool.name,
-                description=tool.description or "",
-                input_schema=dict(tool.parameters),
+                name=listed.name,
+                description=listed.description or "",
+                input_schema=dict(listed.parameters),
                 read_only=bool(annotations and annotations.read_only_hint),
             )
         )
@@ -29,14 +29,14 @@ async def tool_docs(mcp: FastMCP) -> list[docs.ToolDoc]:
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Performance metrics", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Performance metrics", "readOnlyHint": True})
     async def get_performance_metrics(auth_token: AuthToken = None) -> dict[str, Any]:
         """Measured figures (admin): per-tool calls, errors and latency percentiles; database,
         cache and coordination figures; totals; PostgreSQL migration readiness."""
         principal = await caller(app, auth_token)
         return await app.metrics.report(principal)
 
-    @mcp.tool(annotations={"title": "API documentation", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "API documentation", "readOnlyHint": True})
     async def generate_api_documentation(
         format: Literal["json", "markdown", "openapi"] = "json",
         include_examples: bool = True,

@@ -8,12 +8,12 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller, header_api_key
-from shared_context.mcp.tools import AuthToken
+from shared_context.mcp.tools import AuthToken, tool
 from shared_context.services.container import Services
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Authenticate agent"})
+    @tool(mcp, annotations={"title": "Authenticate agent"})
     async def authenticate_agent(
         agent_id: Annotated[
             str,
@@ -43,7 +43,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             agent_id, agent_type, api_key or header_api_key(), requested_permissions
         )
 
-    @mcp.tool(annotations={"title": "Refresh token"})
+    @tool(mcp, annotations={"title": "Refresh token"})
     async def refresh_token(auth_token: AuthToken = None) -> dict[str, Any]:
         """Issue a fresh token for the same agent and revoke the one presented."""
         principal = await caller(app, auth_token)

@@ -8,14 +8,14 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, Metadata, SessionId
+from shared_context.mcp.tools import AuthToken, Cursor, Metadata, SessionId, tool
 from shared_context.services.container import Services
 
 VisibilityArg = Literal["public", "private", "agent_only", "admin_only"]
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Add message"})
+    @tool(mcp, annotations={"title": "Add message"})
     async def add_message(
         session_id: SessionId,
         content: Annotated[str, Field(description="Message text (1-10,000 chars by default).")],
@@ -42,7 +42,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             principal, session_id, content, visibility, metadata, parent_message_id, idempotency_key
         )
 
-    @mcp.tool(annotations={"title": "Get messages", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Get messages", "readOnlyHint": True})
     async def get_messages(
         session_id: SessionId,
         limit: Annotated[int, Field(description="1-1000.")] = 50,
@@ -59,7 +59,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             principal, session_id, limit=limit, cursor=cursor, offset=offset, since_id=since_id
         )
 
-    @mcp.tool(annotations={"title": "Get messages (filtered)", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Get messages (filtered)", "readOnlyHint": True})
     async def get_messages_advanced(
         session_id: SessionId,
         include_admin_only: bool = False,
@@ -92,7 +92,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             cursor=cursor,
         )
 
-    @mcp.tool(annotations={"title": "Set message visibility"})
+    @tool(mcp, annotations={"title": "Set message visibility"})
     async def set_message_visibility(
         session_id: SessionId,
         message_id: int,

@@ -8,12 +8,12 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, Metadata, SessionId
+from shared_context.mcp.tools import AuthToken, Cursor, Metadata, SessionId, tool
 from shared_context.services.container import Services
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Create session"})
+    @tool(mcp, annotations={"title": "Create session"})
     async def create_session(
         purpose: Annotated[
             str, Field(description="What the session is for, 1-1000 chars.", max_length=5000)
@@ -25,13 +25,13 @@ def register(mcp: FastMCP, app: Services) -> None:
         principal = await caller(app, auth_token)
         return await app.sessions.create(principal, purpose, metadata)
 
-    @mcp.tool(annotations={"title": "Get session", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Get session", "readOnlyHint": True})
     async def get_session(session_id: SessionId, auth_token: AuthToken = None) -> dict[str, Any]:
         """A session with the number of messages visible to you and its visible participants."""
         principal = await caller(app, auth_token)
         return await app.sessions.get(principal, session_id)
 
-    @mcp.tool(annotations={"title": "List sessions", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "List sessions", "readOnlyHint": True})
     async def list_sessions(
         active_only: bool = True,
         created_by: Annotated[str | None, Field(max_length=200)] = None,
@@ -45,7 +45,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             principal, active_only=active_only, created_by=created_by, limit=limit, cursor=cursor
         )
 
-    @mcp.tool(annotations={"title": "Close session"})
+    @tool(mcp, annotations={"title": "Close session"})
     async def close_session(session_id: SessionId, auth_token: AuthToken = None) -> dict[str, Any]:
         """Close a session (creator or admin): no further messages; its data is kept."""
         principal = await caller(app, auth_token)

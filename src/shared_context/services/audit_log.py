@@ -1,0 +1,136 @@
+"""Reading the audit log and applying its retention.
+
+Admins see every event; any other caller sees only events recorded under their own agent id,
+whatever filters they pass (asking for another agent's events yields an empty page, never an
+error that would confirm the agent exists).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import Any, Literal
+
+from shared_context.domain.audit import AuditQuery, AuditSummary
+from shared_context.domain.clock import Clock, iso, parse_iso
+from shared_context.domain.errors import InvalidInput
+from shared_context.domain.ids import SESSION_ID_RE, check_agent_id
+from shared_context.domain.models import Principal
+from shared_context.domain.permissions import Permission, require
+from shared_context.domain.validation import check_int, decode_cursor, encode_cursor
+from shared_context.storage.audit import AuditLogStore
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+LOG_MAX = 500
+SUMMARY_MAX_HOURS = 24 * 366
+PURGE_MAX_BATCHES = 100
+
+
+class AuditLogService:
+    def __init__(
+        self,
+        store: AuditLogStore,
+        clock: Clock,
+        *,
+        retention_seconds: float,
+        purge_batch: int = 500,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self.retention_seconds = retention_seconds
+        self._batch = purge_batch
+
+    async def get_log(
+        self,
+        principal: Principal,
+        *,
+        session_id: object = None,
+        agent_id: object = None,
+        event_type: object = None,
+        since: object = None,
+        limit: object = 100,
+        cursor: object = None,
+        order: Literal["desc", "asc"] | str = "desc",
+    ) -> dict[str, Any]:
+        require(principal, Permission.READ)
+        if order not in ("desc", "asc"):
+            raise InvalidInput("order must be 'desc' (newest first) or 'asc' (oldest first).")
+        query = AuditQuery(
+            limit=check_int(limit, "limit", low=1, high=LOG_MAX) + 1,
+            agent_id=None if agent_id is None else check_agent_id(agent_id),
+            session_id=None if session_id is None else _check_session_filter(session_id),
+            event_type=None if event_type is None else _check_event_type(event_type),
+            since=None if since is None else parse_iso(str(since), "since"),
+            cursor_id=decode_cursor(cursor),
+            newest_first=order == "desc",
+        )
+        page_size = query.limit - 1
+        allowed, agent_filter = _restrict(principal, query.agent_id)
+        found = await self._store.query(replace(query, agent_id=agent_filter)) if allowed else []
+        more = len(found) > page_size
+        page = found[:page_size]
+        return {
+            "success": True,
+            "entries": [e.to_dict() for e in page],
+            "count": len(page),
+            "has_more": more,
+            "next_cursor": encode_cursor(page[-1].id) if more and page else None,
+        }
+
+    async def summary(
+        self, principal: Principal, *, agent_id: object = None, hours: object = 24
+    ) -> dict[str, Any]:
+        require(principal, Permission.READ)
+        span = check_int(hours, "hours", low=1, high=SUMMARY_MAX_HOURS)
+        wanted = None if agent_id is None else check_agent_id(agent_id)
+        since = self._clock.now() - span * 3600
+        allowed, agent_filter = _restrict(principal, wanted)
+        result = await self._store.summary(agent_filter, since) if allowed else AuditSummary()
+        return {
+            "success": True,
+            "agent_id": wanted if wanted is not None else agent_filter,
+            "hours": span,
+            "since": iso(since),
+            **result.to_dict(),
+        }
+
+    async def apply_retention(self) -> int:
+        """Delete rows older than the retention period, in bounded batches."""
+        cutoff = self._clock.now() - self.retention_seconds
+        total = 0
+        for _ in range(PURGE_MAX_BATCHES):
+            removed = await self._store.purge_before(cutoff, self._batch)
+            total += removed
+            if removed < self._batch:
+                break
+        if total:
+            log.info("audit retention removed %d rows older than %s", total, iso(cutoff))
+        return total
+
+
+def _restrict(principal: Principal, wanted: str | None) -> tuple[bool, str | None]:
+    """(anything to show, agent filter): admins get what they asked for; everyone else gets
+    their own events only, and nothing at all when they asked for another agent's."""
+    if principal.is_admin:
+        return True, wanted
+    if wanted is not None and wanted != principal.agent_id:
+        return False, None
+    return True, principal.agent_id
+
+
+def _check_session_filter(value: object) -> str:
+    if not isinstance(value, str) or not SESSION_ID_RE.fullmatch(value):
+        raise InvalidInput("session_id must look like session_0123456789abcdef.")
+    return value
+
+
+def _check_event_type(value: object) -> str:
+    if not isinstance(value, str) or not EVENT_TYPE_RE.fullmatch(value):
+        raise InvalidInput(
+            "event_type must be 1-64 letters, digits, '_', '.', ':' or '-' "
+            "(for example set_memory, add_message, authenticate)."
+        )
+    return value
