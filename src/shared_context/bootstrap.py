@@ -29,22 +29,33 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
+from shared_context.services.coordination import Coordination
+from shared_context.services.locks import LockService
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryLimits, MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
+from shared_context.services.presence import PresenceService
 from shared_context.services.read_cache import ReadCache
 from shared_context.services.remote_events import RemoteEventResolver
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
+from shared_context.services.waiting import WaitService
 from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
+from shared_context.storage.coordination import CoordinationStore
 from shared_context.storage.memory import MemoryStore
 from shared_context.storage.postgres.audit import PostgresAuditLog
+from shared_context.storage.postgres.coordination import PostgresCoordinationStore
 from shared_context.storage.postgres.engine import is_postgres_url
 from shared_context.storage.postgres.memory import PostgresMemoryStore
+from shared_context.storage.postgres.search import PostgresSearch
 from shared_context.storage.postgres.store import PostgresStore
+from shared_context.storage.search import SearchStore
 from shared_context.storage.sqlite.audit import SqliteAuditLog
+from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
+from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -79,6 +90,15 @@ def build_store(settings: Settings) -> Store:
         f"Unsupported database URL scheme {parsed.scheme!r}; use sqlite:///path "
         "or postgresql://user@host/db."
     )
+
+
+def build_search(store: Store) -> SearchStore:
+    """The candidate stage of search for the store's backend."""
+    if isinstance(store, SqliteStore):
+        return SqliteSearch(store)
+    if isinstance(store, PostgresStore):
+        return PostgresSearch(store)
+    raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
 
 
 async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
@@ -196,6 +216,8 @@ async def open_services(
             purge_batch=settings.memory_sweep_batch,
         )
         metrics = MetricsService(store, clock)
+        coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
+        auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
         services = Services(
             settings=settings,
@@ -210,8 +232,11 @@ async def open_services(
             audit_log=audit_log,
             metrics=metrics,
             maintenance=maintenance,
+            coordination=coordination,
+            search=SearchService(build_search(store), sessions, messages),
         )
         register_jobs(services)
+        register_coordination(services)
         if cache is not None:
             metrics.register_section("cache", cache.stats)
 
@@ -227,6 +252,7 @@ async def open_services(
             yield services
         finally:
             await maintenance.stop()
+            await coordination.close()
     finally:
         if bridge is not None:
             await bridge.stop()
@@ -269,6 +295,42 @@ def memory_limits(settings: Settings) -> MemoryLimits:
         max_entries_per_agent=settings.memory_max_entries_per_agent,
         max_bytes_per_agent=settings.memory_max_bytes_per_agent,
         sweep_batch=settings.memory_sweep_batch,
+    )
+
+
+def register_coordination(app: Services) -> None:
+    """Coordination's background jobs and its figures for metrics."""
+    coordination, settings = app.coordination, app.settings
+    app.maintenance.add_job(
+        "presence_flush", settings.presence_flush_seconds, coordination.presence.flush
+    )
+    app.maintenance.add_job("lock_sweep", settings.lock_sweep_seconds, coordination.locks.sweep)
+    for name, gauge in coordination.gauges().items():
+        app.metrics.register_gauge("coordination", name, gauge)
+
+
+def build_coordination(
+    settings: Settings,
+    store: Store,
+    bus: EventBus,
+    audit: AuditRecorder,
+    clock: Clock,
+    sessions: SessionService,
+    messages: MessageService,
+) -> Coordination:
+    coord_store: CoordinationStore
+    if isinstance(store, SqliteStore):
+        coord_store = SqliteCoordinationStore(store)
+    elif isinstance(store, PostgresStore):
+        coord_store = PostgresCoordinationStore(store)
+    else:
+        raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
+    return Coordination(
+        presence=PresenceService(coord_store, sessions, bus, audit, clock),
+        locks=LockService(coord_store, sessions, bus, audit, clock),
+        waits=WaitService(
+            store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
+        ),
     )
 
 

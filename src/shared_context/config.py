@@ -141,6 +141,18 @@ class Settings(BaseSettings):
         le=3650,
         description="Audit log rows older than this many days are deleted by the background task.",
     )
+    max_waiters_per_agent: int = Field(
+        default=8, ge=1, le=1000, description="Concurrent wait_for_messages calls per agent."
+    )
+    presence_flush_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often batched last-seen touches are written."
+    )
+    lock_sweep_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="How often expired lock leases are purged."
+    )
+    max_subscriptions: int = Field(
+        default=1024, ge=1, le=100_000, description="Open resource subscriptions per server."
+    )
     database_schema: str = Field(
         default="",
         max_length=63,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
+from collections.abc import Callable
 
 import uvicorn
 
@@ -28,7 +30,7 @@ async def run_http(settings: Settings) -> None:
             timeout_graceful_shutdown=10,
             access_log=False,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config, before_shutdown=services.coordination.end_streams)
         log.info(
             "Shared Context Server on http://%s:%d/mcp (database: %s)",
             settings.host,
@@ -37,6 +39,19 @@ async def run_http(settings: Settings) -> None:
         )
         await server.serve()
     log.info("stopped; all acknowledged writes are committed")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, ending long-lived subscription streams gracefully as shutdown begins (otherwise
+    open streams hold the graceful-shutdown timeout)."""
+
+    def __init__(self, config: uvicorn.Config, *, before_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._before_shutdown()
+        await super().shutdown(sockets)
 
 
 async def run_stdio(settings: Settings) -> None:

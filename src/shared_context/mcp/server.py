@@ -5,10 +5,19 @@ from __future__ import annotations
 from fastmcp import FastMCP
 
 from shared_context import __version__
-from shared_context.mcp import resources
+from shared_context.mcp import prompts, resources, session_resource
 from shared_context.mcp.errors import ErrorMiddleware
 from shared_context.mcp.observe import ToolTimingMiddleware
-from shared_context.mcp.tools import admin, audit, auth, memory, messages, sessions
+from shared_context.mcp.tools import (
+    admin,
+    audit,
+    auth,
+    coordination,
+    memory,
+    messages,
+    search,
+    sessions,
+)
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
@@ -27,6 +36,18 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[ToolTimingMiddleware(app.metrics), ErrorMiddleware()],
         mask_error_details=True,
     )
-    for module in (auth, sessions, messages, memory, audit, resources, admin):
+    for module in (
+        auth,
+        sessions,
+        messages,
+        search,
+        memory,
+        audit,
+        coordination,
+        resources,
+        session_resource,
+        prompts,
+        admin,
+    ):
         module.register(mcp, app)
     return mcp

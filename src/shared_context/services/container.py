@@ -10,10 +10,12 @@ from shared_context.events.bus import EventBus
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
+from shared_context.services.coordination import Coordination
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryService
 from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
+from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -32,3 +34,5 @@ class Services:
     audit_log: AuditLogService
     metrics: MetricsService
     maintenance: Maintenance
+    coordination: Coordination
+    search: SearchService

@@ -18,15 +18,17 @@ def migrate(conn: sqlite3.Connection) -> int:
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
-        current = int(row[0])
+        applied = {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
+        current = max(applied, default=0)
         if current > latest:
             raise StorageError(
                 f"The database has schema version {current}, newer than this server "
                 f"understands ({latest}). Upgrade shared-context-server."
             )
         for migration in migrations:
-            if migration.version <= current:
+            # Numbers are pre-assigned per feature area and may land in any order: apply
+            # every one not yet recorded rather than only those above the highest.
+            if migration.version in applied:
                 continue
             for statement in _statements(migration.sql):
                 conn.execute(statement)

@@ -1,0 +1,338 @@
+"""Resource subscriptions to ``session://{session_id}``, filtered by visibility per subscriber.
+
+FastMCP 4 implements no subscriptions, so this adapter registers the protocol handlers on
+FastMCP's low-level MCP SDK server:
+
+- protocol 2025-11-25 (handshake era): ``resources/subscribe`` / ``resources/unsubscribe``;
+  notifications ``notifications/resources/updated`` go out on the connection's standalone
+  channel (the Streamable HTTP GET stream, or the stdio pipe). Subscriptions end with the
+  connection (its exit stack).
+- protocol 2026-07-28: ``subscriptions/listen``; the request's response stream is the
+  subscription (acknowledgement first, then stamped ``notifications/resources/updated``).
+  Modelled on the SDK's ``ListenHandler``, which cannot filter per subscriber.
+
+The SDK derives the advertised ``resources.subscribe`` capability from these handlers being
+registered, for each protocol era, so the capability is truthful.
+
+The subscriber's identity is captured when it subscribes, from the HTTP bearer token (over
+stdio, SCS_AGENT_TOKEN). The hub is fed by the event bus: on every message_added or
+visibility_changed event it notifies only subscribers that may see the message (before or
+after a visibility change) per ``domain.visibility.can_see``; a change a subscriber may not
+see sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import mcp.types as mt
+from fastmcp import FastMCP
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import SUBSCRIPTION_ID_META_KEY
+
+from shared_context.domain.errors import SharedContextError
+from shared_context.domain.models import Message, Principal, Visibility
+from shared_context.domain.permissions import Permission, require
+from shared_context.domain.visibility import can_see
+from shared_context.events.bus import Event, EventKind
+from shared_context.services.container import Services
+
+log = logging.getLogger(__name__)
+
+URI_RE = re.compile(r"^session://(session_[a-f0-9]{16})$")
+MESSAGE_EVENTS = frozenset({EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED})
+MAX_URIS_PER_SUBSCRIBER = 100
+LISTEN_BACKLOG = 256
+VISIBILITIES = frozenset(v.value for v in Visibility)
+AUTH_ERROR_CODE = -32001  # implementation-defined server error range
+
+
+@dataclasses.dataclass(eq=False)
+class Subscriber:
+    principal: Principal
+    uris: set[str]
+    deliver: Callable[[str], None]
+    era: str
+
+
+class SubscriptionHub:
+    def __init__(self, app: Services) -> None:
+        self._app = app
+        self._subs: dict[object, Subscriber] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._queues: set[ListenQueue] = set()
+        self.notifications_sent = 0
+        self.notifications_suppressed = 0
+        app.bus.subscribe(self._on_event)
+        app.coordination.subscription_gauges.append(lambda: self.count)
+        app.coordination.stream_closers.append(self.end_streams)
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.uris) for s in self._subs.values())
+
+    def add(self, key: object, subscriber: Subscriber) -> None:
+        self._subs[key] = subscriber
+
+    def remove(self, key: object) -> None:
+        self._subs.pop(key, None)
+
+    def install(self, mcp: FastMCP) -> None:
+        server = mcp._mcp_server
+        server.add_request_handler("resources/subscribe", mt.SubscribeRequestParams, self.subscribe)
+        server.add_request_handler(
+            "resources/unsubscribe", mt.UnsubscribeRequestParams, self.unsubscribe
+        )
+        server.add_request_handler(
+            "subscriptions/listen", mt.SubscriptionsListenRequestParams, self.listen
+        )
+
+    # --- identity and checks ------------------------------------------------------------------
+    async def _principal(self, ctx: ServerRequestContext[Any, Any]) -> Principal:
+        headers = getattr(ctx.request, "headers", None)
+        token: str | None = None
+        if headers is not None:
+            scheme, _, value = str(headers.get("authorization", "")).partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                token = value.strip()
+        elif self._app.settings.agent_token is not None:
+            token = self._app.settings.agent_token.get_secret_value()
+        try:
+            principal = await self._app.auth.resolve(token)
+            require(principal, Permission.READ)
+        except SharedContextError as exc:
+            raise _mcp_error(exc, AUTH_ERROR_CODE) from exc
+        return principal
+
+    async def _check_uri(self, principal: Principal, uri: str) -> str:
+        match = URI_RE.fullmatch(uri)
+        if match is None:
+            raise MCPError(
+                mt.INVALID_PARAMS,
+                "Only session://{session_id} resources can be subscribed to.",
+                {"code": "INVALID_INPUT"},
+            )
+        try:
+            await self._app.sessions.require_session(match.group(1))
+        except SharedContextError as exc:
+            raise _mcp_error(exc, mt.INVALID_PARAMS) from exc
+        return uri
+
+    def _check_capacity(self, extra: int) -> None:
+        if self.count + extra > self._app.settings.max_subscriptions:
+            raise MCPError(
+                mt.INTERNAL_ERROR, "Subscription limit reached.", {"code": "RATE_LIMITED"}
+            )
+
+    # --- 2025-11-25: resources/subscribe ------------------------------------------------------
+    async def subscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: mt.SubscribeRequestParams
+    ) -> mt.EmptyResult:
+        principal = await self._principal(ctx)
+        uri = await self._check_uri(principal, str(params.uri))
+        connection = ctx.session._connection
+        key = (id(connection), principal.agent_id)
+        sub = self._subs.get(key)
+        if sub is None:
+            self._check_capacity(1)
+            sub = Subscriber(principal, set(), self._legacy_sender(connection), "2025-11-25")
+            self.add(key, sub)
+            connection.exit_stack.callback(self.remove, key)
+        elif uri not in sub.uris:
+            self._check_capacity(1)
+        if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER and uri not in sub.uris:
+            raise MCPError(mt.INVALID_PARAMS, "Too many subscriptions on this connection.")
+        sub.principal = principal
+        sub.uris.add(uri)
+        return mt.EmptyResult()
+
+    async def unsubscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: mt.UnsubscribeRequestParams
+    ) -> mt.EmptyResult:
+        connection = ctx.session._connection
+        for key, sub in list(self._subs.items()):
+            if isinstance(key, tuple) and key[0] == id(connection):
+                sub.uris.discard(str(params.uri))
+                if not sub.uris:
+                    self.remove(key)
+        return mt.EmptyResult()
+
+    def _legacy_sender(self, connection: Any) -> Callable[[str], None]:
+        pending: set[str] = set()
+
+        async def send(uri: str) -> None:
+            pending.discard(uri)
+            await connection.notify("notifications/resources/updated", {"uri": uri})
+
+        def deliver(uri: str) -> None:
+            if uri in pending:  # an update is already on its way: level-triggered, coalesce
+                return
+            pending.add(uri)
+            task = asyncio.get_running_loop().create_task(send(uri))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        return deliver
+
+    # --- 2026-07-28: subscriptions/listen -----------------------------------------------------
+    async def listen(
+        self, ctx: ServerRequestContext[Any, Any], params: mt.SubscriptionsListenRequestParams
+    ) -> mt.SubscriptionsListenResult:
+        subscription_id = ctx.request_id
+        if subscription_id is None:
+            raise MCPError(mt.INVALID_REQUEST, "subscriptions/listen requires a request id")
+        principal = await self._principal(ctx)
+        requested = list(params.notifications.resource_subscriptions or ())
+        if len(requested) > MAX_URIS_PER_SUBSCRIBER:
+            raise MCPError(mt.INVALID_PARAMS, "Too many resource subscriptions in one listen.")
+        uris = [await self._check_uri(principal, uri) for uri in dict.fromkeys(requested)]
+        self._check_capacity(len(uris))
+        # Only resource updates are delivered here; list-changed kinds are not honoured.
+        honored = mt.SubscriptionFilter(resource_subscriptions=uris or None)
+        meta: dict[str, Any] = {SUBSCRIPTION_ID_META_KEY: subscription_id}
+        queue = ListenQueue(subscription_id, LISTEN_BACKLOG)
+        self._queues.add(queue)
+        key = object()
+        self.add(key, Subscriber(principal, set(uris), queue.deliver, "2026-07-28"))
+        try:
+            await ctx.session.send_notification(
+                mt.SubscriptionsAcknowledgedNotification(
+                    params=mt.SubscriptionsAcknowledgedNotificationParams(
+                        notifications=honored, _meta=meta
+                    )
+                ),
+                related_request_id=subscription_id,
+            )
+            async for uri in queue:
+                await ctx.session.send_notification(
+                    mt.ResourceUpdatedNotification(
+                        params=mt.ResourceUpdatedNotificationParams(uri=uri, _meta=meta)
+                    ),
+                    related_request_id=subscription_id,
+                )
+                self.notifications_sent += 1
+        finally:
+            self.remove(key)
+            self._queues.discard(queue)
+            queue.close()
+        return mt.SubscriptionsListenResult(_meta=meta)
+
+    def end_streams(self) -> None:
+        """End every listen stream gracefully: each sends its final result (shutdown)."""
+        for queue in list(self._queues):
+            queue.end()
+
+    # --- fan-out from the event bus -----------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if self._subs and event.kind is EventKind.RESYNC:
+            self._resync()
+            return
+        if not self._subs or event.session_id is None:
+            return
+        uri = f"session://{event.session_id}"
+        message = event.data.get("message")
+        if event.kind in MESSAGE_EVENTS:
+            if not isinstance(message, Message):
+                return
+            seen_by: Callable[[Principal], bool] = _visibility_check(
+                message, event.data.get("old_visibility")
+            )
+        elif event.kind is EventKind.SESSION_CHANGED:
+            seen_by = _everyone
+        else:
+            return
+        now = self._app.clock.now()
+        for key, sub in list(self._subs.items()):
+            if uri not in sub.uris:
+                continue
+            if sub.principal.expires_at and sub.principal.expires_at < now:
+                self.remove(key)  # the identity it subscribed with is no longer valid
+                continue
+            if not seen_by(sub.principal):
+                self.notifications_suppressed += 1
+                continue
+            try:
+                sub.deliver(uri)
+            except Exception:
+                log.exception("subscription delivery failed")
+            else:
+                if sub.era != "2026-07-28":
+                    self.notifications_sent += 1
+
+    def _resync(self) -> None:
+        """Cross-instance events may have been missed (the PostgreSQL bridge reconnected):
+        tell every subscriber its resources may have changed, so it re-reads them (the
+        notification names only the URI it subscribed to; the read applies visibility)."""
+        for sub in list(self._subs.values()):
+            for uri in list(sub.uris):
+                try:
+                    sub.deliver(uri)
+                except Exception:
+                    log.exception("subscription delivery failed")
+
+
+class ListenQueue:
+    """One listen stream's backlog: bounded, de-duplicated (updates are level triggers).
+    A stream whose client stopped reading is ended at the cap; the client re-listens."""
+
+    def __init__(self, subscription_id: object, size: int) -> None:
+        self._id = subscription_id
+        self._send, self._recv = anyio.create_memory_object_stream[str](size)
+        self._queued: set[str] = set()
+
+    def deliver(self, uri: str) -> None:
+        if uri in self._queued:
+            return
+        try:
+            self._send.send_nowait(uri)
+            self._queued.add(uri)
+        except anyio.WouldBlock:
+            log.warning("listen stream %r backlog full; ending it", self._id)
+            self._send.close()
+        except anyio.ClosedResourceError:
+            pass
+
+    def __aiter__(self) -> ListenQueue:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            uri = await self._recv.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+        self._queued.discard(uri)
+        return uri
+
+    def end(self) -> None:
+        """No more updates: the stream drains what is queued, then finishes."""
+        self._send.close()
+
+    def close(self) -> None:
+        self._send.close()
+        self._recv.close()
+
+
+def _everyone(_: Principal) -> bool:
+    return True
+
+
+def _visibility_check(message: Message, old: object) -> Callable[[Principal], bool]:
+    before: Message | None = None
+    if isinstance(old, str) and old in VISIBILITIES and old != message.visibility.value:
+        before = dataclasses.replace(message, visibility=Visibility(old))
+
+    def check(viewer: Principal) -> bool:
+        return can_see(viewer, message) or (before is not None and can_see(viewer, before))
+
+    return check
+
+
+def _mcp_error(exc: SharedContextError, code: int) -> MCPError:
+    return MCPError(code, exc.message, {"code": exc.code.value})

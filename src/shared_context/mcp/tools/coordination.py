@@ -1,0 +1,106 @@
+"""register_agent_presence, get_active_agents, coordinate_session_work, wait_for_messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+from shared_context.mcp.identity import caller
+from shared_context.mcp.tools import AuthToken, Metadata, SessionId
+from shared_context.services.container import Services
+
+
+def register(mcp: FastMCP, app: Services) -> None:
+    coordination = app.coordination
+
+    @mcp.tool(annotations={"title": "Register agent presence"})
+    async def register_agent_presence(
+        status: Annotated[
+            Literal["active", "busy", "idle", "offline"],
+            Field(description="Your current status; 'offline' removes you from active lists."),
+        ] = "active",
+        session_id: Annotated[
+            str | None, Field(description="The session you are working in.", max_length=64)
+        ] = None,
+        metadata: Metadata = None,
+        auth_token: AuthToken = None,
+    ) -> dict[str, Any]:
+        """Announce your status (and optionally the session you work in) to other agents."""
+        principal = await caller(app, auth_token)
+        return await coordination.presence.register(principal, status, session_id, metadata)
+
+    @mcp.tool(annotations={"title": "Get active agents", "readOnlyHint": True})
+    async def get_active_agents(
+        session_id: Annotated[
+            str | None,
+            Field(description="Only agents that registered in this session.", max_length=64),
+        ] = None,
+        within_seconds: Annotated[
+            int, Field(description="Seen within this many seconds (1-86400).")
+        ] = 300,
+        auth_token: AuthToken = None,
+    ) -> dict[str, Any]:
+        """Agents seen recently (any authenticated call counts), with status and last_seen."""
+        principal = await caller(app, auth_token)
+        return await coordination.presence.active(principal, session_id, within_seconds)
+
+    @mcp.tool(annotations={"title": "Coordinate session work"})
+    async def coordinate_session_work(
+        session_id: SessionId,
+        action: Annotated[
+            Literal["lock", "unlock", "renew", "status"],
+            Field(description="lock (or re-lock to renew), unlock, renew, or status."),
+        ] = "lock",
+        lock_type: Annotated[
+            str,
+            Field(
+                description="'write' (default): while held, other agents cannot add messages "
+                "to the session. Other types are advisory.",
+                max_length=50,
+            ),
+        ] = "write",
+        ttl_seconds: Annotated[
+            int, Field(description="Lease length, 5-3600 s; renew before it runs out.")
+        ] = 300,
+        resource: Annotated[
+            str | None,
+            Field(
+                description="A named advisory lease inside the session (e.g. a file path); "
+                "omit for the session lock.",
+                max_length=500,
+            ),
+        ] = None,
+        force: Annotated[bool, Field(description="Admins only: unlock whoever holds it.")] = False,
+        auth_token: AuthToken = None,
+    ) -> dict[str, Any]:
+        """Take, renew, release or inspect a lease on a session (or a named resource in it).
+        A held lock answers SESSION_LOCKED with the holder and expires_at."""
+        principal = await caller(app, auth_token)
+        return await coordination.locks.coordinate(
+            principal, session_id, action, lock_type, ttl_seconds, resource, force
+        )
+
+    @mcp.tool(annotations={"title": "Wait for messages", "readOnlyHint": True})
+    async def wait_for_messages(
+        session_id: SessionId,
+        after_id: Annotated[
+            int | None,
+            Field(
+                description="Return messages with id > after_id (use the last id you saw). "
+                "Omit to wait only for messages posted from now on.",
+            ),
+        ] = None,
+        timeout_seconds: Annotated[
+            float, Field(description="Longest wait, 0-60 s; returns timed_out=true then.")
+        ] = 30,
+        limit: Annotated[int, Field(description="Most messages returned, 1-1000.")] = 50,
+        auth_token: AuthToken = None,
+    ) -> dict[str, Any]:
+        """Block until a message you may see exists after after_id, or the timeout passes.
+        Use this instead of polling get_messages."""
+        principal = await caller(app, auth_token)
+        return await coordination.waits.wait(
+            principal, session_id, after_id, timeout_seconds, limit
+        )
