@@ -69,8 +69,9 @@ def build_store(settings: Settings) -> Store:
     url = settings.resolved_database_url()
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-        if path is None or not str(path):
+        raw = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        path = Path(raw) if raw.strip() else None  # Path("") would be the current directory
+        if path is None:
             raise InvalidInput("SCS_DATABASE_URL must look like sqlite:///path/to/file.db")
         return SqliteStore(
             path,
@@ -78,6 +79,7 @@ def build_store(settings: Settings) -> Store:
             batch_max=settings.write_batch_max,
             queue_max=settings.write_queue_max,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            synchronous=settings.sqlite_synchronous,
         )
     if is_postgres_url(url):
         return PostgresStore(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,12 @@ class Settings(BaseSettings):
     )
     cache_ttl_seconds: float = Field(
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="SQLite fsync policy. NORMAL (WAL): every acknowledged write survives a "
+        "crash of the server process; FULL: also survives power loss or an OS crash, at a "
+        "lower write throughput.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     memory_max_value_bytes: int = Field(

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from shared_context.bootstrap import open_services
 from shared_context.config import Settings
+from shared_context.domain.errors import SharedContextError
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 
+T = TypeVar("T")
+CLI_ACTOR = "cli"  # key management is an operator action, recorded under this actor
+
 app = typer.Typer(help="List, create and revoke API keys.", no_args_is_help=True)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run one command; a refusal (e.g. a duplicate name) is a message, not a traceback."""
+    try:
+        return asyncio.run(work)
+    except SharedContextError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command("list")
@@ -30,7 +44,7 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             perms = ",".join(sorted(p.value for p in key.permissions))
             typer.echo(f"{key.key_id}  {key.name:<32} {perms:<18} {state}")
 
-    asyncio.run(run())
+    _run(run())
 
 
 @app.command()
@@ -45,10 +59,13 @@ def create(
             key, plain = await services.auth.keys.create(
                 name, ALL_PERMISSIONS if admin else AGENT_CEILING
             )
+            await services.audit.record(
+                "api_key_created", None, agent_id=CLI_ACTOR, key=key.key_id, name=key.name
+            )
         typer.echo(f"Created {key.key_id} ({name}). Its value is shown only now:")
         typer.echo(plain)
 
-    asyncio.run(run())
+    _run(run())
 
 
 @app.command()
@@ -57,9 +74,14 @@ def revoke(name_or_id: Annotated[str, typer.Argument(help="Key name or key id.")
 
     async def run() -> bool:
         async with open_services(Settings()) as services:
-            return await services.auth.keys.revoke(name_or_id)
+            revoked = await services.auth.keys.revoke(name_or_id)
+            if revoked:
+                await services.audit.record(
+                    "api_key_revoked", None, agent_id=CLI_ACTOR, key=name_or_id[:100]
+                )
+            return revoked
 
-    if not asyncio.run(run()):
+    if not _run(run()):
         typer.echo(f"No active key named or with id {name_or_id!r}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Revoked {name_or_id}.")

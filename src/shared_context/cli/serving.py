@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -15,6 +16,35 @@ from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
 
 log = logging.getLogger("shared_context")
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, with two changes. After a graceful stop uvicorn re-raises the signal it
+    caught, which kills the process before the database is closed and the write queue
+    drained: we stop on the signal and return, so ``open_services`` can finish its shutdown.
+    And long-lived subscription streams are ended as shutdown begins (otherwise open streams
+    hold the graceful-shutdown timeout)."""
+
+    def __init__(self, config: uvicorn.Config, *, before_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._before_shutdown()
+        await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
 
 
 async def run_http(settings: Settings) -> None:
@@ -41,25 +71,12 @@ async def run_http(settings: Settings) -> None:
     log.info("stopped; all acknowledged writes are committed")
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, ending long-lived subscription streams gracefully as shutdown begins (otherwise
-    open streams hold the graceful-shutdown timeout)."""
-
-    def __init__(self, config: uvicorn.Config, *, before_shutdown: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._before_shutdown = before_shutdown
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self._before_shutdown()
-        await super().shutdown(sockets)
-
-
 async def run_stdio(settings: Settings) -> None:
     async with open_services(settings) as services:
         mcp = build_mcp(services)
         task = asyncio.ensure_future(mcp.run_stdio_async(show_banner=False))
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, task.cancel)
         try:
             await task

@@ -11,6 +11,7 @@ from shared_context.domain.errors import InvalidInput
 METADATA_MAX_KEYS = 50
 METADATA_MAX_BYTES = 10_000
 MAX_JSON_DEPTH = 32
+MAX_CURSOR_POSITION = 2**62  # storage integers are 64-bit; larger values cannot be compared
 
 
 def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -60,6 +61,12 @@ def check_text(value: object, field: str, *, max_chars: int, min_chars: int = 1)
         raise InvalidInput(f"{field} must be {min_chars}-{max_chars} characters; got {len(value)}.")
     if min_chars and not value.strip():
         raise InvalidInput(f"{field} must not be blank.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # A lone surrogate (e.g. "\ud800") cannot be stored as UTF-8 text.
+            raise InvalidInput(f"{field} must be valid Unicode text (no lone surrogates).") from exc
     return value
 
 
@@ -84,8 +91,10 @@ def decode_cursor(cursor: object) -> int | None:
     if (
         isinstance(cursor, str)
         and cursor.startswith("c")
-        and cursor[1:].isdigit()
         and len(cursor) <= 20
+        and cursor[1:].isascii()
+        and cursor[1:].isdigit()
+        and int(cursor[1:]) <= MAX_CURSOR_POSITION
     ):
         return int(cursor[1:])
     raise InvalidInput("cursor is not one this server issued; pass next_cursor back unchanged.")

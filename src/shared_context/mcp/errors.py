@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import pydantic
-from fastmcp.exceptions import NotFoundError
+from fastmcp.exceptions import DisabledError, NotFoundError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools.base import ToolResult
@@ -35,7 +35,29 @@ def describe_validation(exc: BaseException) -> str:
     return "Invalid arguments: " + str(exc).splitlines()[0][:200]
 
 
+class _ExpectedErrorFilter(logging.Filter):
+    """Drop FastMCP's "Error calling tool" traceback for our own errors: an expired token or a
+    bad argument is an answer to the caller, not a server fault. Unexpected errors still log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, SharedContextError)
+
+
+_EXPECTED_ERRORS = _ExpectedErrorFilter()
+
+
+def quiet_expected_errors() -> None:
+    """Idempotent: attach the filter to the logger FastMCP reports tool failures on."""
+    logger = logging.getLogger("fastmcp.server.server")
+    if _EXPECTED_ERRORS not in logger.filters:
+        logger.addFilter(_EXPECTED_ERRORS)
+
+
 class ErrorMiddleware(Middleware):
+    def __init__(self) -> None:
+        quiet_expected_errors()
+
     async def on_call_tool(
         self,
         context: MiddlewareContext[mcp_types.CallToolRequestParams],
@@ -59,8 +81,8 @@ class ErrorMiddleware(Middleware):
             return _invalid(describe_validation(root))
         if isinstance(root, RecursionError):
             return _invalid("Invalid arguments: nested too deeply.")
-        if isinstance(exc, NotFoundError):
-            return _invalid(f"Unknown tool {tool[:100]!r}; list the tools to see what exists.")
+        if isinstance(exc, NotFoundError | DisabledError):  # raised before any tool ran
+            return _invalid(f"Unknown tool {tool[:100]!r}; list the available tools first.")
         log.error("tool %s failed", tool, exc_info=exc)
         return error_result(
             {

@@ -25,6 +25,9 @@ from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
 MAX_PAGE = 1000
+# Timestamps are shown rounded to the microsecond but stored at full precision: widening the
+# bounds by half a microsecond makes "inclusive" hold for a message's own shown timestamp.
+HALF_MICROSECOND = 0.5e-6
 
 
 def parse_visibility(value: object) -> Visibility:
@@ -84,6 +87,12 @@ class MessageService:
             else parse_message_id(parent_message_id, "parent_message_id")
         )
         key = None if idempotency_key is None else check_idempotency_key(idempotency_key)
+        if parent is not None:
+            # A parent the poster may not see answers like a missing one (no existence oracle);
+            # storage re-checks that it exists in this session inside the write transaction.
+            found = await self._store.get_message(session.session_id, parent)
+            if found is None or not can_see(principal, found):
+                raise message_not_found(parent)
         new = NewMessage(
             session_id=session.session_id,
             sender=principal.agent_id,
@@ -199,8 +208,8 @@ class MessageService:
             after_id=decode_cursor(cursor),
             sender=None if sender is None else check_agent_id(sender, "sender"),
             visibility=None if visibility is None else parse_visibility(visibility),
-            since=None if since is None else parse_iso(str(since), "since"),
-            until=None if until is None else parse_iso(str(until), "until"),
+            since=None if since is None else parse_iso(str(since), "since") - HALF_MICROSECOND,
+            until=None if until is None else parse_iso(str(until), "until") + HALF_MICROSECOND,
             parent_message_id=None
             if parent_message_id is None
             else parse_message_id(parent_message_id, "parent_message_id"),

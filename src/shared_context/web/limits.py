@@ -6,10 +6,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -28,29 +24,31 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await self._refuse(scope, receive, send)
                     return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        if not any(name == b"content-length" for name, _ in scope.get("headers", [])):
+            # No declared length (chunked): read the body here, bounded, so an overflow is
+            # answered by us. Raising from inside the app's receive() would be caught by the
+            # MCP transport and turned into a 500.
+            body = await self._read_bounded(receive)
+            if body is None:
                 await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, _replay(body, receive), send)
+            return
+        # A declared length within the limit: the HTTP server enforces the framing.
+        await self.app(scope, receive, send)
+
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it exceeds the limit (or the client went away)."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return bytes(body)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(
@@ -62,3 +60,17 @@ class BodySizeLimit:
             status_code=413,
         )
         await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """Hand the buffered body to the app once, then pass through (e.g. http.disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

@@ -8,6 +8,7 @@ statement (see docs/adr/0002-sqlite-threads.md for why not aiosqlite/aiosqlitepo
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -16,11 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from shared_context.domain.errors import StorageError
 from shared_context.storage.stats import StorageStats
 
 T = TypeVar("T")
 
 ReadFn = Callable[[sqlite3.Connection], T]
+
+log = logging.getLogger(__name__)
 
 
 def connect(
@@ -66,6 +70,9 @@ class ReadPool:
         started = time.perf_counter()
         try:
             return fn(self._conn())
+        except sqlite3.Error as exc:  # driver errors do not leave the storage layer
+            log.warning("read failed: %s", exc)
+            raise StorageError("The database could not complete the read; try again.") from exc
         finally:
             self._stats.record_read(time.perf_counter() - started)
 

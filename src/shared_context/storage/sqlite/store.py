@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,10 @@ class SqliteStore:
         if self._started:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # The database holds key hashes and possibly the generated JWT secret: owner-only.
+            # SQLite gives the -wal and -shm files the same mode as the database file.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = self._writer_conn()
         try:
             migrate(conn)
@@ -112,7 +117,7 @@ class SqliteStore:
         try:
             await asyncio.wait_for(self._reads.run(read), timeout)
             await asyncio.wait_for(self._writer.submit(write), timeout)
-        except (sqlite3.Error, RuntimeError, TimeoutError) as exc:
+        except (StorageError, sqlite3.Error, RuntimeError, TimeoutError) as exc:
             raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
 
     def stats(self) -> dict[str, Any]:

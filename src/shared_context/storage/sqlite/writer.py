@@ -90,6 +90,8 @@ class SqliteWriter:
         if self._closed:
             raise StorageError("The server is shutting down; the write was not accepted.")
         async with self._slots:
+            if self._closed:  # closed while this caller waited for a queue slot
+                raise StorageError("The server is shutting down; the write was not accepted.")
             loop = asyncio.get_running_loop()
             future: asyncio.Future[T] = loop.create_future()
             self._stats.enqueued()
@@ -196,7 +198,10 @@ class SqliteWriter:
 
 
 def _settle_job(job: _Job, ok: bool, value: Any) -> None:
-    job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+    try:
+        job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+    except RuntimeError:  # the caller's event loop is gone; nobody is waiting
+        log.warning("a write committed after its caller's event loop closed")
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
