@@ -19,6 +19,7 @@ from shared_context.bootstrap import build_http_app
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import Permission
 from shared_context.services.container import Services
+from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.sqlite.store import SqliteStore
 
 ACCEPT = "application/json, text/event-stream"
@@ -126,32 +127,28 @@ def principal(
 
 async def memory_rows(app: Services) -> list[tuple[Any, ...]]:
     """Every row of the memory table, expired or not (bypassing the live filter)."""
-    store = app.store
-    assert isinstance(store, SqliteStore)
-
-    def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-        return list(
-            conn.execute(
-                "SELECT agent_id, scope, key, value, version, expires_at FROM agent_memory "
-                "ORDER BY id"
-            ).fetchall()
-        )
-
-    rows: list[tuple[Any, ...]] = await store.read(fn)
-    return rows
+    return await all_rows(
+        app,
+        "SELECT agent_id, scope, key, value, version, expires_at FROM agent_memory ORDER BY id",
+    )
 
 
 async def audit_rows(app: Services) -> list[tuple[Any, ...]]:
+    return await all_rows(
+        app, "SELECT agent_id, event_type, session_id, outcome, details FROM audit_log ORDER BY id"
+    )
+
+
+async def all_rows(app: Services, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a parameterless query, on either backend."""
     store = app.store
+    if isinstance(store, PostgresStore):
+        async with store.connection() as conn:
+            return [tuple(r) for r in await conn.fetch(sql)]
     assert isinstance(store, SqliteStore)
 
     def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-        return list(
-            conn.execute(
-                "SELECT agent_id, event_type, session_id, outcome, details FROM audit_log "
-                "ORDER BY id"
-            ).fetchall()
-        )
+        return list(conn.execute(sql).fetchall())
 
     rows: list[tuple[Any, ...]] = await store.read(fn)
     return rows

@@ -23,6 +23,7 @@ from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import EventBus
+from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
@@ -36,6 +37,7 @@ from shared_context.services.messages import MessageService
 from shared_context.services.metrics import MetricsService
 from shared_context.services.presence import PresenceService
 from shared_context.services.read_cache import ReadCache
+from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.services.waiting import WaitService
@@ -43,6 +45,12 @@ from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
 from shared_context.storage.coordination import CoordinationStore
 from shared_context.storage.memory import MemoryStore
+from shared_context.storage.postgres.audit import PostgresAuditLog
+from shared_context.storage.postgres.coordination import PostgresCoordinationStore
+from shared_context.storage.postgres.engine import is_postgres_url
+from shared_context.storage.postgres.memory import PostgresMemoryStore
+from shared_context.storage.postgres.search import PostgresSearch
+from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.search import SearchStore
 from shared_context.storage.sqlite.audit import SqliteAuditLog
 from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
@@ -73,9 +81,16 @@ def build_store(settings: Settings) -> Store:
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             synchronous=settings.sqlite_synchronous,
         )
+    if is_postgres_url(url):
+        return PostgresStore(
+            url,
+            schema=settings.database_schema,
+            pool_min=settings.pg_pool_min,
+            pool_max=settings.pg_pool_max,
+        )
     raise InvalidInput(
         f"Unsupported database URL scheme {parsed.scheme!r}; use sqlite:///path "
-        "(PostgreSQL support is a separate backend)."
+        "or postgresql://user@host/db."
     )
 
 
@@ -83,6 +98,8 @@ def build_search(store: Store) -> SearchStore:
     """The candidate stage of search for the store's backend."""
     if isinstance(store, SqliteStore):
         return SqliteSearch(store)
+    if isinstance(store, PostgresStore):
+        return PostgresSearch(store)
     raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
 
 
@@ -146,8 +163,14 @@ async def open_services(
     clock = clock or SystemClock()
     store = store or build_store(settings)
     await store.start()
+    bridge: PgNotifyBridge | None = None
     try:
         bus = EventBus()
+        if isinstance(store, PostgresStore):
+            # Several instances share this database: carry bus events across them.
+            resolver = RemoteEventResolver(store)
+            bridge = PgNotifyBridge(bus, store.connect_args.connect, resolve=resolver.resolve)
+            await bridge.start()
         audit = AuditRecorder(store, clock)
         secret = (
             settings.jwt_secret.get_secret_value()
@@ -226,6 +249,8 @@ async def open_services(
 
             maintenance.add_job("cache_trim", 60.0, trim_cache)
         metrics.register_section("maintenance", maintenance.status)
+        if bridge is not None:
+            metrics.register_section("event_bridge", bridge.stats)
         maintenance.start()
         try:
             yield services
@@ -233,6 +258,8 @@ async def open_services(
             await maintenance.stop()
             await coordination.close()
     finally:
+        if bridge is not None:
+            await bridge.stop()
         await store.close()
 
 
@@ -261,6 +288,8 @@ def register_jobs(app: Services) -> None:
 def build_memory_and_audit_stores(store: Store) -> tuple[MemoryStore, AuditLogStore]:
     if isinstance(store, SqliteStore):
         return SqliteMemoryStore(store), SqliteAuditLog(store)
+    if isinstance(store, PostgresStore):
+        return PostgresMemoryStore(store), PostgresAuditLog(store)
     raise InvalidInput(f"No memory/audit storage for the {store.dialect!r} backend.")
 
 
@@ -293,9 +322,13 @@ def build_coordination(
     sessions: SessionService,
     messages: MessageService,
 ) -> Coordination:
-    if not isinstance(store, SqliteStore):
+    coord_store: CoordinationStore
+    if isinstance(store, SqliteStore):
+        coord_store = SqliteCoordinationStore(store)
+    elif isinstance(store, PostgresStore):
+        coord_store = PostgresCoordinationStore(store)
+    else:
         raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
-    coord_store: CoordinationStore = SqliteCoordinationStore(store)
     return Coordination(
         presence=PresenceService(coord_store, sessions, bus, audit, clock),
         locks=LockService(coord_store, sessions, bus, audit, clock),

@@ -168,6 +168,17 @@ class Settings(BaseSettings):
     max_subscriptions: int = Field(
         default=1024, ge=1, le=100_000, description="Open resource subscriptions per server."
     )
+    database_schema: str = Field(
+        default="",
+        max_length=63,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$",
+        description="PostgreSQL schema to use (created if missing); empty: the server's "
+        "default search_path (usually public).",
+    )
+    pg_pool_min: int = Field(default=1, ge=0, le=100, description="PostgreSQL pool: idle floor.")
+    pg_pool_max: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL pool: most connections per instance."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

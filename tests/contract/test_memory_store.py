@@ -1,5 +1,5 @@
 """Storage contract for MemoryStore and AuditLogStore: what any backend must do. Parametrised
-by backend; PostgreSQL joins the list when its adapter exists (issue 7)."""
+by backend: SQLite always, PostgreSQL when SCS_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from shared_context.domain.memory import MemoryWrite
 from shared_context.domain.models import AuditEvent
 from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.memory import MemoryStore
+from shared_context.storage.postgres.audit import PostgresAuditLog
+from shared_context.storage.postgres.memory import PostgresMemoryStore
+from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.sqlite.audit import SqliteAuditLog
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.store import SqliteStore
+from tests.pgtools import BACKENDS, PG_URL, fresh_schema
 
 NOW = 1_800_000_000.0
 
@@ -26,17 +30,26 @@ NOW = 1_800_000_000.0
 class Backend:
     memory: MemoryStore
     audit: AuditLogStore
-    sqlite: SqliteStore
+    store: SqliteStore | PostgresStore
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    store = SqliteStore(tmp_path / "contract.db")
-    await store.start()
-    try:
-        yield Backend(SqliteMemoryStore(store), SqliteAuditLog(store), store)
-    finally:
-        await store.close()
+    if request.param == "sqlite":
+        store = SqliteStore(tmp_path / "contract.db")
+        await store.start()
+        try:
+            yield Backend(SqliteMemoryStore(store), SqliteAuditLog(store), store)
+        finally:
+            await store.close()
+        return
+    async with fresh_schema() as schema:
+        pg_store = PostgresStore(PG_URL, schema=schema, pool_max=5)
+        await pg_store.start()
+        try:
+            yield Backend(PostgresMemoryStore(pg_store), PostgresAuditLog(pg_store), pg_store)
+        finally:
+            await pg_store.close()
 
 
 def write(key: str, value: str = "1", **changes: object) -> MemoryWrite:
@@ -117,7 +130,7 @@ async def test_audit_query_summary_and_purge(backend: Backend) -> None:
     for i, (kind, agent) in enumerate(
         [("a", "alice"), ("b", "bob"), ("a", "alice"), ("c", None), ("a", "bob")]
     ):
-        await backend.sqlite.record_audit(event(kind, agent, NOW + i))
+        await backend.store.record_audit(event(kind, agent, NOW + i))
     newest = await backend.audit.query(AuditQuery(limit=2))
     assert [e.event_type for e in newest] == ["a", "c"]
     older = await backend.audit.query(AuditQuery(limit=10, cursor_id=newest[-1].id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from fastmcp import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -100,6 +101,7 @@ async def test_health_is_503_when_the_database_does_not_answer(services: Service
         assert response.json()["database"] == "unreachable"
 
 
+@pytest.mark.sqlite_only
 async def test_health_is_503_while_another_process_holds_the_write_lock(
     services: Services,
 ) -> None:

@@ -8,6 +8,7 @@ import httpx
 
 from shared_context.bootstrap import build_http_app
 from shared_context.services.container import Services
+from shared_context.storage.postgres.store import PostgresStore
 
 
 async def test_health_reports_an_unreachable_database(services: Services) -> None:
@@ -15,11 +16,15 @@ async def test_health_reports_an_unreachable_database(services: Services) -> Non
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         ok = await http.get("/health")
-        assert ok.status_code == 200 and ok.json()["database"] == "sqlite"
-        conn = sqlite3.connect(services.store.path)  # type: ignore[attr-defined]
-        with conn:
-            conn.execute("DROP TABLE schema_version")
-        conn.close()
+        assert ok.status_code == 200 and ok.json()["database"] == services.store.dialect
+        if isinstance(services.store, PostgresStore):
+            async with services.store.connection() as pg:
+                await pg.execute("DROP TABLE schema_version")
+        else:
+            conn = sqlite3.connect(services.store.path)  # type: ignore[attr-defined]
+            with conn:
+                conn.execute("DROP TABLE schema_version")
+            conn.close()
         down = await http.get("/health")
         assert down.status_code == 503
         assert down.json()["status"] == "unhealthy"

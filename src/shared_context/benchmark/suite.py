@@ -73,10 +73,17 @@ async def single_agent(server: ServerProcess, iterations: int) -> dict[str, Any]
 
 
 async def concurrent(
-    server: ServerProcess, agents: int, ops_per_agent: int, mix: list[tuple[str, float]], seed: int
+    server: ServerProcess,
+    agents: int,
+    ops_per_agent: int,
+    mix: list[tuple[str, float]],
+    seed: int,
+    urls: list[str] | None = None,
 ) -> dict[str, Any]:
     """Each agent lives in its own task (the SDK client must close where it opened): connect,
-    wait until every agent is connected, run its operations, close."""
+    wait until every agent is connected, run its operations, close. With ``urls`` (several
+    instances sharing one database) the agents are spread over them in turn."""
+    urls = urls or [server.url]
     owner = Agent(server.url, f"owner-{seed}", "bench")
     await owner.connect()
     sessions = [
@@ -84,7 +91,7 @@ async def concurrent(
         for k in range(5)
     ]
     await owner.close()
-    crowd = [Agent(server.url, f"agent-{seed}-{i}", f"type{i % 3}") for i in range(agents)]
+    crowd = [Agent(urls[i % len(urls)], f"agent-{seed}-{i}", f"type{i % 3}") for i in range(agents)]
     settled = 0
     connect_failures = 0
     everyone_ready = asyncio.Event()

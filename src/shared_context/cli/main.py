@@ -12,6 +12,7 @@ import typer
 
 from shared_context.cli import client_config, operations
 from shared_context.cli import keys as keys_cmd
+from shared_context.cli import migrate as migrate_cmd
 from shared_context.config import Settings
 from shared_context.domain.errors import SharedContextError
 
@@ -26,6 +27,7 @@ app.command("client-config")(client_config.client_config)
 app.command()(operations.status)
 app.command()(operations.docs)
 app.command()(operations.bench)
+app.command("migrate")(migrate_cmd.migrate)
 
 
 def settings_from(db: str | None, data_dir: Path | None) -> Settings:

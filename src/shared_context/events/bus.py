@@ -23,6 +23,8 @@ class EventKind(StrEnum):
     LOCK_CHANGED = "lock_changed"
     PRESENCE_CHANGED = "presence_changed"
     SESSION_CHANGED = "session_changed"
+    # Cross-instance events may have been missed (the bridge reconnected): re-query everything.
+    RESYNC = "resync"
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,6 +231,9 @@ class SubscriptionHub:
 
     # --- fan-out from the event bus -----------------------------------------------------------
     def _on_event(self, event: Event) -> None:
+        if self._subs and event.kind is EventKind.RESYNC:
+            self._resync()
+            return
         if not self._subs or event.session_id is None:
             return
         uri = f"session://{event.session_id}"
@@ -262,6 +265,17 @@ class SubscriptionHub:
             else:
                 if sub.era != "2026-07-28":
                     self.notifications_sent += 1
+
+    def _resync(self) -> None:
+        """Cross-instance events may have been missed (the PostgreSQL bridge reconnected):
+        tell every subscriber its resources may have changed, so it re-reads them (the
+        notification names only the URI it subscribed to; the read applies visibility)."""
+        for sub in list(self._subs.values()):
+            for uri in list(sub.uris):
+                try:
+                    sub.deliver(uri)
+                except Exception:
+                    log.exception("subscription delivery failed")
 
 
 class ListenQueue:

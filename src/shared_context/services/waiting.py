@@ -85,6 +85,9 @@ class WaitService:
         floor = [after or 0]
 
         def on_event(event: Event) -> None:
+            if event.kind is EventKind.RESYNC:  # cross-instance events may have been missed
+                wake.set()
+                return
             if event.kind not in WAKE_KINDS or event.session_id != sid:
                 return
             message = event.data.get("message")

@@ -1,0 +1,1 @@
+"""PostgreSQL adapter (asyncpg) for scale-out: several server instances share one database."""
