@@ -22,7 +22,7 @@ from shared_context.config import Settings
 from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
-from shared_context.events.bus import EventBus
+from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
@@ -188,6 +188,8 @@ async def open_services(
         )
         keys = KeyRing(store, clock)
         keys.on_revoke.append(tokens.forget_checks)
+        if bridge is not None:
+            share_revocations(bus, keys, tokens)
         await ensure_keys(settings, keys)
         auth = AuthService(keys, tokens, audit)
         cache = (
@@ -336,6 +338,22 @@ def build_coordination(
             store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
         ),
     )
+
+
+def share_revocations(bus: EventBus, keys: KeyRing, tokens: TokenService) -> None:
+    """Several instances: a revocation here makes every instance look tokens up again at
+    once (instead of within SCS_REVOCATION_RECHECK_SECONDS); a resync does the same."""
+
+    def announce() -> None:
+        bus.publish(Event(EventKind.AUTH_REVOKED))
+
+    def on_event(event: Event) -> None:
+        if event.origin == "remote" and event.kind in (EventKind.AUTH_REVOKED, EventKind.RESYNC):
+            tokens.forget_checks()
+
+    keys.on_revoke.append(announce)
+    tokens.on_revoke.append(announce)
+    bus.subscribe(on_event)
 
 
 def is_loopback(host: str) -> bool:

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from shared_context.bootstrap import open_services
+from shared_context.domain.errors import SharedContextError
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventKind
@@ -19,6 +20,7 @@ from shared_context.services.container import Services
 from shared_context.storage.migrations import load
 from shared_context.storage.postgres.store import PostgresStore
 from tests.conftest import make_settings
+from tests.helpers import AGENT_KEY
 from tests.pgtools import PG_URL, fresh_schema, requires_pg
 
 pytestmark = [requires_pg, pytest.mark.postgres]
@@ -87,3 +89,38 @@ async def test_a_write_on_one_instance_reaches_the_other_bus(
     assert metrics["event_bridge"]["connected"] is True
     assert metrics["database"]["backend"] == "postgresql"
     assert metrics["totals"]["messages"] == 1
+
+
+async def test_a_revocation_on_one_instance_applies_at_once_on_the_other(
+    tmp_path: Path,
+) -> None:
+    async with fresh_schema() as schema, AsyncExitStack() as stack:
+        a, b = [
+            await stack.enter_async_context(
+                open_services(
+                    make_settings(
+                        tmp_path / name,
+                        database_url=PG_URL,
+                        database_schema=schema,
+                        revocation_recheck_seconds=60,
+                    )
+                )
+            )
+            for name in ("a", "b")
+        ]
+        seen: asyncio.Queue[Event] = asyncio.Queue()
+        b.bus.subscribe(seen.put_nowait)
+        token = (await a.auth.authenticate("alice", "claude", AGENT_KEY, ["read", "write"]))[
+            "token"
+        ]
+        principal = await b.auth.tokens.verify(token)  # remembered on B for 60 s
+        await a.auth.refresh(principal)
+
+        async def revoked_arrived() -> None:
+            while (await seen.get()).kind is not EventKind.AUTH_REVOKED:
+                pass
+
+        await asyncio.wait_for(revoked_arrived(), 10)
+        with pytest.raises(SharedContextError) as refused:
+            await b.auth.tokens.verify(token)
+        assert refused.value.code.value == "TOKEN_INVALID"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -58,6 +59,7 @@ class TokenService:
         # Revocations made by this process drop entries at once; revocations made elsewhere
         # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
         self._checked: dict[str, tuple[float, Principal]] = {}
+        self.on_revoke: list[Callable[[], None]] = []  # e.g. tell other instances
         self._store = store
         self._clock = clock
         self._secret = check_secret(secret)
@@ -175,6 +177,8 @@ class TokenService:
         for token, (_, known) in list(self._checked.items()):
             if known.token_id == principal.token_id:
                 del self._checked[token]
+        for listener in self.on_revoke:
+            listener()
 
     def forget_checks(self) -> None:
         """Look every token up again (called when this process revokes an API key)."""

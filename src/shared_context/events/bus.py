@@ -25,6 +25,8 @@ class EventKind(StrEnum):
     SESSION_CHANGED = "session_changed"
     # Cross-instance events may have been missed (the bridge reconnected): re-query everything.
     RESYNC = "resync"
+    # A token or API key was revoked: drop remembered token checks (no ids carried).
+    AUTH_REVOKED = "auth_revoked"
 
 
 @dataclass(frozen=True, slots=True)
