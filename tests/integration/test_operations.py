@@ -121,3 +121,15 @@ async def test_health_is_503_while_another_process_holds_the_write_lock(
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+async def test_unknown_tool_names_cannot_grow_the_metrics_without_bound(
+    services: Services,
+) -> None:
+    from shared_context.services.metrics import MAX_TOOL_NAMES, OTHER_TOOLS
+
+    for i in range(MAX_TOOL_NAMES + 50):
+        services.metrics.record_tool(f"made-up-{i}", 0.001, False)
+    stats = services.metrics.tool_stats()
+    assert len(stats) == MAX_TOOL_NAMES + 1
+    assert stats[OTHER_TOOLS]["calls"] == 50

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -55,18 +57,26 @@ def quiet_expected_errors() -> None:
 
 
 class ErrorMiddleware(Middleware):
-    def __init__(self) -> None:
+    """Around every tool call: a failure becomes the error result, and the call is measured
+    (name, seconds, success) for metrics. One layer for both keeps the per-call cost low."""
+
+    def __init__(self, record: Callable[[str, float, bool], None] | None = None) -> None:
         quiet_expected_errors()
+        self._record = record
 
     async def on_call_tool(
         self,
         context: MiddlewareContext[mcp_types.CallToolRequestParams],
         call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
     ) -> ToolResult:
+        started = time.perf_counter()
         try:
-            return await call_next(context)
+            result = await call_next(context)
         except Exception as exc:
-            return self.to_result(exc, context.message.name)
+            result = self.to_result(exc, context.message.name)
+        if self._record is not None:
+            self._record(context.message.name, time.perf_counter() - started, not result.is_error)
+        return result
 
     @staticmethod
     def to_result(exc: BaseException, tool: str) -> ToolResult:

@@ -17,6 +17,8 @@ from shared_context.domain.permissions import Permission, require
 from shared_context.storage.base import Store
 
 RESERVOIR = 4096
+MAX_TOOL_NAMES = 128
+OTHER_TOOLS = "(other)"
 GaugeFn = Callable[[], Awaitable[float] | float]
 
 # Thresholds of the seed's PostgreSQL migration criteria.
@@ -70,7 +72,9 @@ class MetricsService:
         with self._lock:
             stats = self._tools.get(name)
             if stats is None:
-                stats = self._tools[name] = _ToolStats()
+                if len(self._tools) >= MAX_TOOL_NAMES:  # names come from callers: bounded
+                    name = OTHER_TOOLS
+                stats = self._tools.setdefault(name, _ToolStats())
             stats.calls += 1
             stats.total_seconds += seconds
             stats.samples.append(seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ from shared_context.domain.errors import (
     session_not_found,
 )
 from shared_context.domain.models import (
-    ApiKey,
     AuditEvent,
     Message,
     MessageQuery,
@@ -32,6 +30,7 @@ from shared_context.domain.validation import dumps
 from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.engine import ReadPool, connect
 from shared_context.storage.sqlite.guards import check_session_writable
+from shared_context.storage.sqlite.keys import KeyTables
 from shared_context.storage.sqlite.schema import migrate
 from shared_context.storage.sqlite.writer import SqliteWriter
 from shared_context.storage.stats import StorageStats
@@ -52,7 +51,7 @@ def insert_audit(conn: sqlite3.Connection, event: AuditEvent) -> None:
     )
 
 
-class SqliteStore:
+class SqliteStore(KeyTables):
     dialect = "sqlite"
 
     def __init__(
@@ -176,90 +175,6 @@ class SqliteStore:
     async def write(self, fn: Any) -> Any:
         """Run a write function in the next group commit (for adapters' feature modules)."""
         return await self._writer.submit(fn)
-
-    # --- secrets and keys -------------------------------------------------------------------
-    async def get_or_create_secret(self, name: str, candidate: str) -> str:
-        def fn(conn: sqlite3.Connection) -> str:
-            conn.execute(
-                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)",
-                (name, candidate),
-            )
-            row = conn.execute(
-                "SELECT value FROM server_secrets WHERE name = ?", (name,)
-            ).fetchone()
-            return str(row[0])
-
-        result: str = await self._writer.submit(fn)
-        return result
-
-    async def add_api_key(self, key: ApiKey, key_hash: str) -> bool:
-        def fn(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO api_keys (key_id, name, key_hash, permissions, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    key.key_id,
-                    key.name,
-                    key_hash,
-                    json.dumps(sorted(p.value for p in key.permissions)),
-                    key.created_at,
-                ),
-            )
-            return cur.rowcount == 1
-
-        added: bool = await self._writer.submit(fn)
-        return added
-
-    async def find_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
-        def fn(conn: sqlite3.Connection) -> ApiKey | None:
-            row = conn.execute(
-                f"SELECT {rows.KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)
-            ).fetchone()
-            return rows.api_key(row) if row else None
-
-        found: ApiKey | None = await self._reads.run(fn)
-        return found
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        def fn(conn: sqlite3.Connection) -> list[ApiKey]:
-            cur = conn.execute(f"SELECT {rows.KEY_COLUMNS} FROM api_keys ORDER BY created_at")
-            return [rows.api_key(r) for r in cur.fetchall()]
-
-        keys: list[ApiKey] = await self._reads.run(fn)
-        return keys
-
-    async def revoke_api_key(self, name_or_id: str, at: float) -> bool:
-        def fn(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "UPDATE api_keys SET revoked_at = ? "
-                "WHERE (name = ? OR key_id = ?) AND revoked_at IS NULL",
-                (at, name_or_id, name_or_id),
-            )
-            return cur.rowcount > 0
-
-        revoked: bool = await self._writer.submit(fn)
-        return revoked
-
-    async def revoke_token(self, jti: str, expires_at: float) -> None:
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
-                (jti, expires_at),
-            )
-
-        await self._writer.submit(fn)
-
-    async def token_revocation(self, jti: str, key_id: str) -> tuple[bool, bool]:
-        def fn(conn: sqlite3.Connection) -> tuple[bool, bool]:
-            row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?), "
-                "NOT EXISTS (SELECT 1 FROM api_keys WHERE key_id = ? AND revoked_at IS NULL)",
-                (jti, key_id),
-            ).fetchone()
-            return bool(row[0]), bool(row[1])
-
-        result: tuple[bool, bool] = await self._reads.run(fn)
-        return result
 
     # --- sessions ---------------------------------------------------------------------------
     async def create_session(self, session: Session, audit: AuditEvent) -> Session:
