@@ -8,8 +8,9 @@ from shared_context.domain.audit import AuditQuery, AuditSummary
 from shared_context.domain.models import AuditEvent
 from shared_context.storage.postgres.sql import pg
 from shared_context.storage.postgres.store import PostgresStore, affected
+from shared_context.storage.queries import audit_query_sql
 from shared_context.storage.sqlite import rows
-from shared_context.storage.sqlite.audit import AUDIT_COLUMNS, TOP_AGENTS
+from shared_context.storage.sqlite.audit import TOP_AGENTS
 
 
 class PostgresAuditLog:
@@ -17,22 +18,7 @@ class PostgresAuditLog:
         self._store = store
 
     async def query(self, query: AuditQuery) -> list[AuditEvent]:
-        where: list[str] = []
-        params: list[Any] = []
-        for clause, value in (
-            ("agent_id = ?", query.agent_id),
-            ("session_id = ?", query.session_id),
-            ("event_type = ?", query.event_type),
-            ("ts >= ?", query.since),
-            ("id < ?" if query.newest_first else "id > ?", query.cursor_id),
-        ):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        condition = " AND ".join(where) or "TRUE"
-        order = "DESC" if query.newest_first else "ASC"
-        sql = f"SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {condition} ORDER BY id {order} LIMIT ?"
-        params.append(query.limit)
+        sql, params = audit_query_sql(query)
         async with self._store.connection() as conn:
             found = await conn.fetch(pg(sql), *params)
         return [rows.audit(r) for r in found]

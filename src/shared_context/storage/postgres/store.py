@@ -28,8 +28,8 @@ from shared_context.domain.validation import dumps
 from shared_context.storage.postgres.database import PostgresDatabase
 from shared_context.storage.postgres.guards import check_session_writable
 from shared_context.storage.postgres.sql import pg
+from shared_context.storage.queries import message_query_sql, session_list_sql
 from shared_context.storage.sqlite import rows
-from shared_context.storage.sqlite.store import message_query_sql
 
 
 async def insert_audit(conn: Any, event: AuditEvent) -> None:
@@ -190,21 +190,9 @@ class PostgresStore(PostgresDatabase):
     async def list_sessions(
         self, *, active_only: bool, created_by: str | None, limit: int, after_seq: int | None
     ) -> list[Session]:
-        where = ["TRUE"]
-        params: list[Any] = []
-        if active_only:
-            where.append("is_active")
-        if created_by is not None:
-            where.append("created_by = ?")
-            params.append(created_by)
-        if after_seq is not None:
-            where.append("seq < ?")
-            params.append(after_seq)
-        sql = (
-            f"SELECT {rows.SESSION_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
-            "ORDER BY seq DESC LIMIT ?"
+        sql, params = session_list_sql(
+            active_only=active_only, created_by=created_by, limit=limit, after_seq=after_seq
         )
-        params.append(limit)
         async with self.connection() as conn:
             found = await conn.fetch(pg(sql), *params)
         return [rows.session(r) for r in found]

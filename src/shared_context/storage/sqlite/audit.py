@@ -7,10 +7,10 @@ from typing import Any
 
 from shared_context.domain.audit import AuditQuery, AuditSummary
 from shared_context.domain.models import AuditEvent
+from shared_context.storage.queries import audit_query_sql
 from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.store import SqliteStore
 
-AUDIT_COLUMNS = "id, ts, agent_id, event_type, session_id, outcome, details"
 TOP_AGENTS = 100
 
 
@@ -19,22 +19,7 @@ class SqliteAuditLog:
         self._store = store
 
     async def query(self, query: AuditQuery) -> list[AuditEvent]:
-        where: list[str] = []
-        params: list[Any] = []
-        for clause, value in (
-            ("agent_id = ?", query.agent_id),
-            ("session_id = ?", query.session_id),
-            ("event_type = ?", query.event_type),
-            ("ts >= ?", query.since),
-            ("id < ?" if query.newest_first else "id > ?", query.cursor_id),
-        ):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        condition = " AND ".join(where) or "1 = 1"
-        order = "DESC" if query.newest_first else "ASC"
-        sql = f"SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {condition} ORDER BY id {order} LIMIT ?"
-        params.append(query.limit)
+        sql, params = audit_query_sql(query)
 
         def fn(conn: sqlite3.Connection) -> list[AuditEvent]:
             return [rows.audit(r) for r in conn.execute(sql, params).fetchall()]

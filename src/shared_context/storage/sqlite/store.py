@@ -27,6 +27,7 @@ from shared_context.domain.models import (
     Visibility,
 )
 from shared_context.domain.validation import dumps
+from shared_context.storage.queries import message_query_sql, session_list_sql
 from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.engine import ReadPool, connect
 from shared_context.storage.sqlite.guards import check_session_writable
@@ -217,21 +218,9 @@ class SqliteStore(KeyTables):
     async def list_sessions(
         self, *, active_only: bool, created_by: str | None, limit: int, after_seq: int | None
     ) -> list[Session]:
-        where = ["1 = 1"]
-        params: list[Any] = []
-        if active_only:
-            where.append("is_active = 1")
-        if created_by is not None:
-            where.append("created_by = ?")
-            params.append(created_by)
-        if after_seq is not None:
-            where.append("seq < ?")
-            params.append(after_seq)
-        sql = (
-            f"SELECT {rows.SESSION_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
-            "ORDER BY seq DESC LIMIT ?"
+        sql, params = session_list_sql(
+            active_only=active_only, created_by=created_by, limit=limit, after_seq=after_seq
         )
-        params.append(limit)
 
         def fn(conn: sqlite3.Connection) -> list[Session]:
             return [rows.session(r) for r in conn.execute(sql, params).fetchall()]
@@ -415,28 +404,3 @@ def _with_details(event: AuditEvent, **extra: Any) -> AuditEvent:
         details={**event.details, **extra},
         timestamp=event.timestamp,
     )
-
-
-def message_query_sql(viewer: Principal, query: MessageQuery) -> tuple[str, list[Any]]:
-    cond, vparams = vis.sql_filter(viewer, include_admin_only=query.include_admin_only)
-    where = ["m.session_id = ?", cond]
-    params: list[Any] = [query.session_id, *vparams]
-    for clause, value in (
-        ("m.id > ?", query.after_id),
-        ("m.id < ?", query.before_id),
-        ("m.sender = ?", query.sender),
-        ("m.visibility = ?", query.visibility.value if query.visibility else None),
-        ("m.created_at >= ?", query.since),
-        ("m.created_at <= ?", query.until),
-        ("m.parent_message_id = ?", query.parent_message_id),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    order = "DESC" if query.newest_first else "ASC"
-    sql = (
-        f"SELECT {rows.MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(where)} "
-        f"ORDER BY m.id {order} LIMIT ?"
-    )
-    params.append(query.limit)
-    return sql, params
