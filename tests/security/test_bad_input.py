@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from fastmcp import Client
+from mcp import types as mt
+from mcp.shared.exceptions import MCPError
 
 from shared_context.domain.errors import SharedContextError
 from shared_context.services.container import Services
@@ -293,9 +295,10 @@ async def test_unknown_tool_and_bad_argument_types(
     client: Client, setup: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     token, sid = setup
-    unknown = await fail(client, "drop_all_tables", auth_token=token)
-    assert unknown["code"] == "INVALID_INPUT"
-    assert "drop_all_tables" in unknown["message"]
+    with pytest.raises(MCPError) as unknown:  # a protocol error since SPEC §19
+        await client.call_tool("drop_all_tables", {"auth_token": token})
+    assert unknown.value.error.code == mt.INVALID_PARAMS
+    assert "drop_all_tables" in unknown.value.error.message
     for tool, args in (
         ("list_sessions", {"bogus": 1}),
         ("get_messages", {}),

@@ -59,6 +59,7 @@ class TokenService:
         # Revocations made by this process drop entries at once; revocations made elsewhere
         # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
         self._checked: dict[str, tuple[float, Principal]] = {}
+        self._rechecked: dict[str, float] = {}  # token id -> monotonic time of the lookup
         self.on_revoke: list[Callable[[], None]] = []  # e.g. tell other instances
         self._store = store
         self._clock = clock
@@ -172,14 +173,46 @@ class TokenService:
             self._checked[token or ""] = (now, principal)
         return principal
 
-    async def revoke(self, principal: Principal) -> None:
-        await self._store.revoke_token(principal.token_id, principal.expires_at)
+    async def revoke(self, principal: Principal) -> bool:
+        """Revoke the caller's token. True for exactly one caller per token, however many
+        race (the database decides); the losers must not be given anything in exchange."""
+        claimed = await self._store.revoke_token(principal.token_id, principal.expires_at)
         for token, (_, known) in list(self._checked.items()):
             if known.token_id == principal.token_id:
                 del self._checked[token]
+        self._rechecked.pop(principal.token_id, None)
         for listener in self.on_revoke:
             listener()
+        return claimed
+
+    async def recheck(self, principal: Principal) -> None:
+        """Is an identity verified earlier still good (not expired, token and key not
+        revoked)? Long-lived holders of a principal (subscriptions, waits, streams) call this
+        at delivery time; raises AuthError when it is not. Revocations made by this process
+        are seen at once, others within ``recheck_seconds``."""
+        if principal.expires_at and principal.expires_at <= self._clock.now():
+            raise AuthError(
+                "The token has expired; call refresh_token or authenticate_agent again.",
+                code=ErrorCode.TOKEN_EXPIRED,
+            )
+        now = time.monotonic()
+        seen = self._rechecked.get(principal.token_id)
+        if seen is not None and now - seen < self._recheck:
+            return
+        token_revoked, key_revoked = await self._store.token_revocation(
+            principal.token_id, principal.key_id
+        )
+        if token_revoked or key_revoked:
+            raise AuthError(
+                "The token or the API key it was minted from has been revoked.",
+                code=ErrorCode.TOKEN_INVALID,
+            )
+        if self._recheck > 0:
+            if len(self._rechecked) >= MAX_CHECKED:
+                self._rechecked.clear()
+            self._rechecked[principal.token_id] = now
 
     def forget_checks(self) -> None:
         """Look every token up again (called when this process revokes an API key)."""
         self._checked.clear()
+        self._rechecked.clear()

@@ -13,6 +13,7 @@ from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools.base import ToolResult
 from mcp import types as mcp_types
+from mcp.shared.exceptions import MCPError
 
 from shared_context.domain.errors import ErrorCode, SharedContextError
 
@@ -92,7 +93,12 @@ class ErrorMiddleware(Middleware):
         if isinstance(root, RecursionError):
             return _invalid("Invalid arguments: nested too deeply.")
         if isinstance(exc, NotFoundError | DisabledError):  # raised before any tool ran
-            return _invalid(f"Unknown tool {tool[:100]!r}; list the available tools first.")
+            # A protocol fault, not a tool's answer: JSON-RPC -32602 (SPEC §19).
+            raise MCPError(
+                mcp_types.INVALID_PARAMS,
+                f"Unknown tool {tool[:100]!r}; list the available tools first.",
+                {"code": ErrorCode.INVALID_INPUT.value},
+            ) from exc
         log.error("tool %s failed", tool, exc_info=exc)
         return error_result(
             {

@@ -19,6 +19,7 @@ from shared_context.mcp.tools import (
 )
 from shared_context.services.container import Services
 
+LIST_PAGE_SIZE = 100
 INSTRUCTIONS = (
     "Shared Context Server: a shared blackboard for teams of agents. Call authenticate_agent "
     "with your API key first, then pass the returned token as auth_token (or as an HTTP "
@@ -34,6 +35,9 @@ def build_mcp(app: Services) -> FastMCP:
         version=__version__,
         middleware=[ErrorMiddleware(app.metrics.record_tool)],
         mask_error_details=True,
+        # Paginating the lists makes their cursors real: a malformed cursor is a JSON-RPC
+        # -32602 error on tools/list, resources/list and prompts/list alike (SPEC §19).
+        list_page_size=LIST_PAGE_SIZE,
     )
     for module in (
         auth,

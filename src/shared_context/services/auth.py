@@ -8,7 +8,7 @@ from typing import Any
 from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService
 from shared_context.domain.clock import iso
-from shared_context.domain.errors import AuthError, InvalidInput
+from shared_context.domain.errors import AuthError, ErrorCode, InvalidInput
 from shared_context.domain.ids import check_agent_id, check_agent_type
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import parse_permissions
@@ -96,8 +96,17 @@ class AuthService:
         return principal
 
     async def refresh(self, principal: Principal) -> dict[str, Any]:
+        # Single use: revoking the old token is the claim, decided by the database; only the
+        # one call that revoked it gets a new token, however many refreshes race.
+        if not await self.tokens.revoke(principal):
+            await self._audit.record(
+                "refresh_token", principal, outcome=FAILURE, code=ErrorCode.TOKEN_INVALID.value
+            )
+            raise AuthError(
+                "The token has already been refreshed or revoked; authenticate again.",
+                code=ErrorCode.TOKEN_INVALID,
+            )
         minted = self.tokens.mint(principal)
-        await self.tokens.revoke(principal)
         await self._audit.record("refresh_token", principal)
         return {
             "success": True,

@@ -69,9 +69,13 @@ class MemoryService:
         self.limits = limits
 
     async def _scope(self, session_id: object) -> str | None:
-        """The session id of a session scope (which must exist), or None for global."""
-        if session_id is None or session_id == "":
+        """The session id of a session scope (which must exist), or None for global.
+        Only an omitted session_id means global: an empty string is a mistake (it once
+        silently widened a write to global scope), not a scope."""
+        if session_id is None:
             return None
+        if session_id == "":
+            raise InvalidInput("session_id must not be empty; omit it for global memory.")
         session = await self._sessions.require_session(session_id)
         return session.session_id
 

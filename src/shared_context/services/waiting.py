@@ -102,8 +102,12 @@ class WaitService:
         unsubscribe = self._bus.subscribe(on_event)
         try:
             if after is None:
-                await self._messages.read(principal, MessageQuery(session_id=sid, limit=1))
-                floor[0] = after = await self._store.last_message_id(sid)
+                # Start after the newest message *this caller* may see: the session's last id
+                # may belong to a message hidden from the caller, and last_id must not leak it.
+                newest, _ = await self._messages.read(
+                    principal, MessageQuery(session_id=sid, limit=1, newest_first=True)
+                )
+                floor[0] = after = newest[0].id if newest else 0
             while True:
                 wake.clear()
                 found, _ = await self._messages.read(

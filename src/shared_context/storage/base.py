@@ -62,7 +62,10 @@ class Store(Protocol):
 
     async def revoke_api_key(self, name_or_id: str, at: float) -> bool: ...
 
-    async def revoke_token(self, jti: str, expires_at: float) -> None: ...
+    async def revoke_token(self, jti: str, expires_at: float) -> bool:
+        """Revoke a token id. True only for the one call that revoked it (decided by the
+        database's primary key in one transaction), False when it was already revoked."""
+        ...
 
     async def token_revocation(self, jti: str, key_id: str) -> tuple[bool, bool]:
         """(token revoked, key revoked or missing)."""

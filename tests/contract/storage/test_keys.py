@@ -44,3 +44,10 @@ async def test_revoked_token_is_remembered_and_revoking_twice_is_harmless(store:
     await store.revoke_token("jti-9", NOW + 3600)
     await store.revoke_token("jti-9", NOW + 3600)
     assert await store.token_revocation("jti-9", "k_1") == (True, False)
+
+
+async def test_concurrent_revocations_of_one_token_have_exactly_one_winner(store: Any) -> None:
+    import asyncio
+
+    claims = await asyncio.gather(*(store.revoke_token("jti-race", NOW + 60) for _ in range(10)))
+    assert sorted(claims) == [False] * 9 + [True]

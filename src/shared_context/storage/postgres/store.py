@@ -131,9 +131,9 @@ class PostgresStore(PostgresDatabase):
             )
         return affected(status) > 0
 
-    async def revoke_token(self, jti: str, expires_at: float) -> None:
+    async def revoke_token(self, jti: str, expires_at: float) -> bool:
         async with self.transaction() as conn:
-            await conn.execute(
+            status = await conn.execute(
                 pg(
                     "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) "
                     "ON CONFLICT DO NOTHING"
@@ -141,6 +141,7 @@ class PostgresStore(PostgresDatabase):
                 jti,
                 expires_at,
             )
+        return affected(status) == 1
 
     async def token_revocation(self, jti: str, key_id: str) -> tuple[bool, bool]:
         async with self.connection() as conn:

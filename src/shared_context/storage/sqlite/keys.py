@@ -79,14 +79,16 @@ class KeyTables:
         revoked: bool = await self._writer.submit(fn)
         return revoked
 
-    async def revoke_token(self, jti: str, expires_at: float) -> None:
-        def fn(conn: sqlite3.Connection) -> None:
-            conn.execute(
+    async def revoke_token(self, jti: str, expires_at: float) -> bool:
+        def fn(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
                 (jti, expires_at),
             )
+            return cur.rowcount == 1
 
-        await self._writer.submit(fn)
+        claimed: bool = await self._writer.submit(fn)
+        return claimed
 
     async def token_revocation(self, jti: str, key_id: str) -> tuple[bool, bool]:
         def fn(conn: sqlite3.Connection) -> tuple[bool, bool]:
