@@ -40,7 +40,7 @@ from shared_context.services.read_cache import ReadCache
 from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
-from shared_context.services.waiting import WaitService
+from shared_context.services.waiting import Recheck, WaitService
 from shared_context.storage.audit import AuditLogStore
 from shared_context.storage.base import Store
 from shared_context.storage.coordination import CoordinationStore
@@ -222,7 +222,9 @@ async def open_services(
             purge_batch=settings.memory_sweep_batch,
         )
         metrics = MetricsService(store, clock)
-        coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
+        coordination = build_coordination(
+            settings, store, bus, audit, clock, sessions, messages, recheck=tokens.recheck
+        )
         auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
         services = Services(
@@ -251,6 +253,7 @@ async def open_services(
 
             maintenance.add_job("cache_trim", 60.0, trim_cache)
         metrics.register_section("maintenance", maintenance.status)
+        metrics.register_section("waiters", coordination.waits.quota.stats)
         if bridge is not None:
             metrics.register_section("event_bridge", bridge.stats)
         maintenance.start()
@@ -323,6 +326,8 @@ def build_coordination(
     clock: Clock,
     sessions: SessionService,
     messages: MessageService,
+    *,
+    recheck: Recheck,
 ) -> Coordination:
     coord_store: CoordinationStore
     if isinstance(store, SqliteStore):
@@ -335,7 +340,13 @@ def build_coordination(
         presence=PresenceService(coord_store, sessions, bus, audit, clock),
         locks=LockService(coord_store, sessions, bus, audit, clock),
         waits=WaitService(
-            store, messages, bus, max_waiters_per_agent=settings.max_waiters_per_agent
+            store,
+            messages,
+            bus,
+            max_waiters_per_agent=settings.max_waiters_per_agent,
+            max_waiters=settings.max_waiters,
+            max_waiters_per_connection=settings.max_waiters_per_connection,
+            recheck=recheck,
         ),
     )
 

@@ -179,6 +179,37 @@ class Settings(BaseSettings):
     pg_pool_max: int = Field(
         default=10, ge=1, le=200, description="PostgreSQL pool: most connections per instance."
     )
+    # --- hostile clients (SPEC §19): fair shares of every bounded pool --------------------
+    max_subscriptions_per_agent: int = Field(
+        default=64, ge=1, le=100_000, description="Open resource subscriptions per agent id."
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=128,
+        ge=1,
+        le=100_000,
+        description="Open resource subscriptions per MCP connection (all its agent ids).",
+    )
+    max_streams: int = Field(
+        default=256, ge=1, le=100_000, description="Open subscriptions/listen streams per server."
+    )
+    max_streams_per_agent: int = Field(
+        default=8, ge=1, le=10_000, description="Open subscriptions/listen streams per agent id."
+    )
+    max_streams_per_connection: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description="Open subscriptions/listen streams per MCP connection.",
+    )
+    max_waiters: int = Field(
+        default=1024, ge=1, le=100_000, description="Concurrent wait_for_messages calls in total."
+    )
+    max_waiters_per_connection: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description="Concurrent wait_for_messages calls per MCP connection (all its agent ids).",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -185,16 +185,32 @@ class TokenService:
             listener()
         return claimed
 
+    def confirmed(self, principal: Principal) -> bool | None:
+        """Without I/O: False when the identity has expired, True when it was confirmed
+        within ``recheck_seconds`` (or has no token to revoke), None when ``recheck`` must
+        look it up."""
+        if principal.expires_at and principal.expires_at <= self._clock.now():
+            return False
+        if not principal.token_id:
+            return True
+        seen = self._rechecked.get(principal.token_id)
+        if seen is not None and time.monotonic() - seen < self._recheck:
+            return True
+        return None
+
     async def recheck(self, principal: Principal) -> None:
         """Is an identity verified earlier still good (not expired, token and key not
         revoked)? Long-lived holders of a principal (subscriptions, waits, streams) call this
         at delivery time; raises AuthError when it is not. Revocations made by this process
-        are seen at once, others within ``recheck_seconds``."""
+        are seen at once, others within ``recheck_seconds``. A principal not made from a
+        token (built in-process, e.g. by the CLI) has nothing to revoke."""
         if principal.expires_at and principal.expires_at <= self._clock.now():
             raise AuthError(
                 "The token has expired; call refresh_token or authenticate_agent again.",
                 code=ErrorCode.TOKEN_EXPIRED,
             )
+        if not principal.token_id:
+            return
         now = time.monotonic()
         seen = self._rechecked.get(principal.token_id)
         if seen is not None and now - seen < self._recheck:

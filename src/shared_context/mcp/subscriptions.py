@@ -19,6 +19,13 @@ stdio, SCS_AGENT_TOKEN). The hub is fed by the event bus: on every message_added
 visibility_changed event it notifies only subscribers that may see the message (before or
 after a visibility change) per ``domain.visibility.can_see``; a change a subscriber may not
 see sends nothing.
+
+Hostile clients (SPEC §19): the identity is re-checked at every delivery (expiry, revoked
+token or key; ``TokenService.confirmed`` answers from memory when it can, else
+``TokenService.recheck`` asks the database before anything is sent), so a revoked token gets
+no further notification and its subscriptions end. Subscriptions and listen streams are
+bounded in total, per agent id and per connection (``domain.quotas``); a refusal is
+``RATE_LIMITED`` with JSON-RPC code ``RATE_LIMITED_CODE``, not an internal error.
 """
 
 from __future__ import annotations
@@ -27,21 +34,23 @@ import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-import anyio
 import mcp.types as mt
 from fastmcp import FastMCP
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import SUBSCRIPTION_ID_META_KEY
 
-from shared_context.domain.errors import SharedContextError
+from shared_context.domain.errors import AuthError, ErrorCode, LimitExceeded, SharedContextError
 from shared_context.domain.models import Message, Principal, Visibility
 from shared_context.domain.permissions import Permission, require
+from shared_context.domain.quotas import SlotQuota
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
+from shared_context.mcp.listen_queue import ListenQueue
+from shared_context.mcp.quotas import connection_of
 from shared_context.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,7 @@ MAX_URIS_PER_SUBSCRIBER = 100
 LISTEN_BACKLOG = 256
 VISIBILITIES = frozenset(v.value for v in Visibility)
 AUTH_ERROR_CODE = -32001  # implementation-defined server error range
+RATE_LIMITED_CODE = -32029  # implementation-defined server error range ("429")
 
 
 @dataclasses.dataclass(eq=False)
@@ -60,6 +70,8 @@ class Subscriber:
     uris: set[str]
     deliver: Callable[[str], None]
     era: str
+    connection: Hashable = None
+    on_revoked: Callable[[SharedContextError], None] | None = None
 
 
 class SubscriptionHub:
@@ -70,19 +82,54 @@ class SubscriptionHub:
         self._queues: set[ListenQueue] = set()
         self.notifications_sent = 0
         self.notifications_suppressed = 0
+        self.revoked_dropped = 0
+        settings = app.settings
+        self.quota = SlotQuota(
+            "Subscription",
+            total=settings.max_subscriptions,
+            per_agent=settings.max_subscriptions_per_agent,
+            per_connection=settings.max_subscriptions_per_connection,
+        )
+        self.streams = SlotQuota(
+            "Listen stream",
+            total=settings.max_streams,
+            per_agent=settings.max_streams_per_agent,
+            per_connection=settings.max_streams_per_connection,
+        )
         app.bus.subscribe(self._on_event)
         app.coordination.subscription_gauges.append(lambda: self.count)
+        app.metrics.register_section("subscriptions", self.stats)
         app.coordination.stream_closers.append(self.end_streams)
 
     @property
     def count(self) -> int:
-        return sum(len(s.uris) for s in self._subs.values())
+        return self.quota.used
 
     def add(self, key: object, subscriber: Subscriber) -> None:
+        """Register a subscriber; its URIs count against the quotas (or RATE_LIMITED)."""
+        self._take(subscriber, len(subscriber.uris))
+        self.remove(key)
         self._subs[key] = subscriber
 
     def remove(self, key: object) -> None:
-        self._subs.pop(key, None)
+        sub = self._subs.pop(key, None)
+        if sub is not None:
+            self.quota.release(sub.principal.agent_id, sub.connection, len(sub.uris))
+
+    def _take(self, sub: Subscriber, count: int) -> None:
+        try:
+            self.quota.acquire(sub.principal.agent_id, sub.connection, count)
+        except LimitExceeded as exc:
+            raise _mcp_error(exc, RATE_LIMITED_CODE) from exc
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "subscriptions": self.quota.stats(),
+            "streams": self.streams.stats(),
+            "notifications_sent": self.notifications_sent,
+            "notifications_suppressed": self.notifications_suppressed,
+            "revoked_dropped": self.revoked_dropped,
+        }
 
     def install(self, mcp: FastMCP) -> None:
         server = mcp._mcp_server
@@ -125,12 +172,6 @@ class SubscriptionHub:
             raise _mcp_error(exc, mt.INVALID_PARAMS) from exc
         return uri
 
-    def _check_capacity(self, extra: int) -> None:
-        if self.count + extra > self._app.settings.max_subscriptions:
-            raise MCPError(
-                mt.INTERNAL_ERROR, "Subscription limit reached.", {"code": "RATE_LIMITED"}
-            )
-
     # --- 2025-11-25: resources/subscribe ------------------------------------------------------
     async def subscribe(
         self, ctx: ServerRequestContext[Any, Any], params: mt.SubscribeRequestParams
@@ -141,14 +182,21 @@ class SubscriptionHub:
         key = (id(connection), principal.agent_id)
         sub = self._subs.get(key)
         if sub is None:
-            self._check_capacity(1)
-            sub = Subscriber(principal, set(), self._legacy_sender(connection), "2025-11-25")
+            sub = Subscriber(
+                principal,
+                set(),
+                self._legacy_sender(connection),
+                "2025-11-25",
+                connection_of(ctx.request, connection),
+            )
             self.add(key, sub)
             connection.exit_stack.callback(self.remove, key)
-        elif uri not in sub.uris:
-            self._check_capacity(1)
-        if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER and uri not in sub.uris:
+        if uri in sub.uris:
+            sub.principal = principal
+            return mt.EmptyResult()
+        if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER:
             raise MCPError(mt.INVALID_PARAMS, "Too many subscriptions on this connection.")
+        self._take(sub, 1)
         sub.principal = principal
         sub.uris.add(uri)
         return mt.EmptyResult()
@@ -159,7 +207,9 @@ class SubscriptionHub:
         connection = ctx.session._connection
         for key, sub in list(self._subs.items()):
             if isinstance(key, tuple) and key[0] == id(connection):
-                sub.uris.discard(str(params.uri))
+                if str(params.uri) in sub.uris:
+                    sub.uris.discard(str(params.uri))
+                    self.quota.release(sub.principal.agent_id, sub.connection)
                 if not sub.uris:
                     self.remove(key)
         return mt.EmptyResult()
@@ -193,14 +243,34 @@ class SubscriptionHub:
         if len(requested) > MAX_URIS_PER_SUBSCRIBER:
             raise MCPError(mt.INVALID_PARAMS, "Too many resource subscriptions in one listen.")
         uris = [await self._check_uri(principal, uri) for uri in dict.fromkeys(requested)]
-        self._check_capacity(len(uris))
+        where = connection_of(ctx.request, ctx.session._connection)
+        try:
+            self.streams.acquire(principal.agent_id, where)
+        except LimitExceeded as exc:
+            raise _mcp_error(exc, RATE_LIMITED_CODE) from exc
+        try:
+            return await self._listen(ctx, principal, uris, where, subscription_id)
+        finally:
+            self.streams.release(principal.agent_id, where)
+
+    async def _listen(
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        principal: Principal,
+        uris: list[str],
+        where: Hashable,
+        subscription_id: Any,
+    ) -> mt.SubscriptionsListenResult:
         # Only resource updates are delivered here; list-changed kinds are not honoured.
         honored = mt.SubscriptionFilter(resource_subscriptions=uris or None)
         meta: dict[str, Any] = {SUBSCRIPTION_ID_META_KEY: subscription_id}
         queue = ListenQueue(subscription_id, LISTEN_BACKLOG)
         self._queues.add(queue)
         key = object()
-        self.add(key, Subscriber(principal, set(uris), queue.deliver, "2026-07-28"))
+        self.add(
+            key,
+            Subscriber(principal, set(uris), queue.deliver, "2026-07-28", where, queue.revoke),
+        )
         try:
             await ctx.session.send_notification(
                 mt.SubscriptionsAcknowledgedNotification(
@@ -211,6 +281,8 @@ class SubscriptionHub:
                 related_request_id=subscription_id,
             )
             async for uri in queue:
+                if queue.revoked is not None:
+                    break
                 await ctx.session.send_notification(
                     mt.ResourceUpdatedNotification(
                         params=mt.ResourceUpdatedNotificationParams(uri=uri, _meta=meta)
@@ -222,6 +294,8 @@ class SubscriptionHub:
             self.remove(key)
             self._queues.discard(queue)
             queue.close()
+        if queue.revoked is not None:  # the identity went bad: say why the stream ended
+            raise _mcp_error(queue.revoked, AUTH_ERROR_CODE)
         return mt.SubscriptionsListenResult(_meta=meta)
 
     def end_streams(self) -> None:
@@ -248,23 +322,58 @@ class SubscriptionHub:
             seen_by = _everyone
         else:
             return
-        now = self._app.clock.now()
+        tokens = self._app.auth.tokens
         for key, sub in list(self._subs.items()):
             if uri not in sub.uris:
-                continue
-            if sub.principal.expires_at and sub.principal.expires_at < now:
-                self.remove(key)  # the identity it subscribed with is no longer valid
                 continue
             if not seen_by(sub.principal):
                 self.notifications_suppressed += 1
                 continue
-            try:
-                sub.deliver(uri)
-            except Exception:
-                log.exception("subscription delivery failed")
+            confirmed = tokens.confirmed(sub.principal)
+            if confirmed is None:  # not confirmed lately: ask the database, then deliver
+                self._spawn(self._deliver_checked(key, sub, uri))
+            elif confirmed:
+                self._deliver(sub, uri)
             else:
-                if sub.era != "2026-07-28":
-                    self.notifications_sent += 1
+                self._drop(key, sub, None)
+
+    def _deliver(self, sub: Subscriber, uri: str) -> None:
+        try:
+            sub.deliver(uri)
+        except Exception:
+            log.exception("subscription delivery failed")
+        else:
+            if sub.era != "2026-07-28":
+                self.notifications_sent += 1
+
+    async def _deliver_checked(self, key: object, sub: Subscriber, uri: str) -> None:
+        try:
+            await self._app.auth.tokens.recheck(sub.principal)
+        except SharedContextError as exc:
+            self._drop(key, sub, exc)
+            return
+        if self._subs.get(key) is sub:
+            self._deliver(sub, uri)
+
+    def _drop(self, key: object, sub: Subscriber, exc: SharedContextError | None) -> None:
+        """The identity it subscribed with is no longer valid: end the subscription."""
+        if self._subs.get(key) is not sub:
+            return
+        self.remove(key)
+        self.revoked_dropped += 1
+        if sub.on_revoked is not None:
+            sub.on_revoked(
+                exc
+                or AuthError(
+                    "The token has expired; subscribe again with a fresh one.",
+                    code=ErrorCode.TOKEN_EXPIRED,
+                )
+            )
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _resync(self) -> None:
         """Cross-instance events may have been missed (the PostgreSQL bridge reconnected):
@@ -276,47 +385,6 @@ class SubscriptionHub:
                     sub.deliver(uri)
                 except Exception:
                     log.exception("subscription delivery failed")
-
-
-class ListenQueue:
-    """One listen stream's backlog: bounded, de-duplicated (updates are level triggers).
-    A stream whose client stopped reading is ended at the cap; the client re-listens."""
-
-    def __init__(self, subscription_id: object, size: int) -> None:
-        self._id = subscription_id
-        self._send, self._recv = anyio.create_memory_object_stream[str](size)
-        self._queued: set[str] = set()
-
-    def deliver(self, uri: str) -> None:
-        if uri in self._queued:
-            return
-        try:
-            self._send.send_nowait(uri)
-            self._queued.add(uri)
-        except anyio.WouldBlock:
-            log.warning("listen stream %r backlog full; ending it", self._id)
-            self._send.close()
-        except anyio.ClosedResourceError:
-            pass
-
-    def __aiter__(self) -> ListenQueue:
-        return self
-
-    async def __anext__(self) -> str:
-        try:
-            uri = await self._recv.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-        self._queued.discard(uri)
-        return uri
-
-    def end(self) -> None:
-        """No more updates: the stream drains what is queued, then finishes."""
-        self._send.close()
-
-    def close(self) -> None:
-        self._send.close()
-        self._recv.close()
 
 
 def _everyone(_: Principal) -> bool:

@@ -3,19 +3,22 @@
 No polling: the waiter subscribes to the event bus for its session, checks each
 message_added/visibility_changed event with ``domain.visibility.can_see`` for the caller, and
 only then re-queries (the query applies the same rule in SQL). An event for a message the
-caller may not see never wakes it. Waiters per agent are bounded.
+caller may not see never wakes it. Waiters are bounded in total, per agent and per
+connection (``domain.quotas``), and a waiter re-checks its identity (expiry, revoked token or
+key) every time it is about to answer, so a revoked token stops getting messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from shared_context.domain.errors import ErrorCode, InvalidInput, LimitExceeded
+from shared_context.domain.errors import InvalidInput
 from shared_context.domain.models import Message, MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
+from shared_context.domain.quotas import SlotQuota
 from shared_context.domain.validation import check_int
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventBus, EventKind
@@ -35,19 +38,39 @@ def check_timeout(value: object) -> float:
     return float(value)
 
 
+Recheck = Callable[[Principal], Awaitable[None]]
+
+
+async def _trusted(_: Principal) -> None:
+    return None
+
+
 class WaitService:
     def __init__(
-        self, store: Store, messages: MessageService, bus: EventBus, *, max_waiters_per_agent: int
+        self,
+        store: Store,
+        messages: MessageService,
+        bus: EventBus,
+        *,
+        max_waiters_per_agent: int,
+        max_waiters: int = 1024,
+        max_waiters_per_connection: int = 16,
+        recheck: Recheck = _trusted,
     ) -> None:
         self._store = store
         self._messages = messages
         self._bus = bus
-        self._max = max_waiters_per_agent
-        self._waiting: Counter[str] = Counter()
+        self._recheck = recheck
+        self.quota = SlotQuota(
+            "wait_for_messages",
+            total=max_waiters,
+            per_agent=max_waiters_per_agent,
+            per_connection=max_waiters_per_connection,
+        )
 
     @property
     def waiters(self) -> int:
-        return sum(self._waiting.values())
+        return self.quota.used
 
     async def wait(
         self,
@@ -56,25 +79,20 @@ class WaitService:
         after_id: object = None,
         timeout_seconds: object = 30,
         limit: object = 50,
+        *,
+        connection: Hashable = None,
     ) -> dict[str, Any]:
         require(principal, Permission.READ)
         timeout = check_timeout(timeout_seconds)
         page = check_int(limit, "limit", low=1, high=MAX_WAIT_PAGE)
         after = None if after_id is None else check_int(after_id, "after_id", low=0, high=2**62)
         sid = str(session_id)
-        if self._waiting[principal.agent_id] >= self._max:
-            raise LimitExceeded(
-                f"You already have {self._max} wait_for_messages calls open; let one finish "
-                "before starting another.",
-                code=ErrorCode.RATE_LIMITED,
-            )
-        self._waiting[principal.agent_id] += 1
+        where = connection if connection is not None else ("agent", principal.agent_id)
+        self.quota.acquire(principal.agent_id, where)
         try:
             return await self._wait(principal, sid, after, timeout, page)
         finally:
-            self._waiting[principal.agent_id] -= 1
-            if self._waiting[principal.agent_id] <= 0:
-                del self._waiting[principal.agent_id]
+            self.quota.release(principal.agent_id, where)
 
     async def _wait(
         self, principal: Principal, sid: str, after: int | None, timeout: float, page: int
@@ -110,6 +128,7 @@ class WaitService:
                 floor[0] = after = newest[0].id if newest else 0
             while True:
                 wake.clear()
+                await self._recheck(principal)  # revoked or expired meanwhile: stop here
                 found, _ = await self._messages.read(
                     principal, MessageQuery(session_id=sid, limit=page, after_id=after)
                 )

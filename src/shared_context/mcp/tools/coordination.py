@@ -8,6 +8,7 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller
+from shared_context.mcp.quotas import connection_key
 from shared_context.mcp.tools import AuthToken, Metadata, SessionId
 from shared_context.services.container import Services
 
@@ -102,5 +103,5 @@ def register(mcp: FastMCP, app: Services) -> None:
         Use this instead of polling get_messages."""
         principal = await caller(app, auth_token)
         return await coordination.waits.wait(
-            principal, session_id, after_id, timeout_seconds, limit
+            principal, session_id, after_id, timeout_seconds, limit, connection=connection_key()
         )
