@@ -24,6 +24,7 @@ from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.events.pg_notify import PgNotifyBridge
+from shared_context.mcp.http_sessions import SessionAdmission
 from shared_context.mcp.server import build_mcp
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
@@ -402,5 +403,14 @@ def build_http_app(app: Services, mcp: FastMCP | None = None) -> Starlette:
                 mode="strict",
             ),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                SessionAdmission.around(
+                    mcp_app,
+                    services=app,
+                    max_sessions=settings.max_mcp_sessions,
+                    max_unauthenticated=settings.max_unauthenticated_sessions,
+                    unauthenticated_ttl=settings.unauthenticated_session_ttl_seconds,
+                )
+            ),
         ],
     )

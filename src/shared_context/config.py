@@ -210,6 +210,27 @@ class Settings(BaseSettings):
         le=10_000,
         description="Concurrent wait_for_messages calls per MCP connection (all its agent ids).",
     )
+    max_mcp_sessions: int = Field(
+        default=2048,
+        ge=1,
+        le=9000,
+        description="Open stateful Streamable HTTP sessions (2025-11-25 clients) per process; at "
+        "the cap the oldest unauthenticated session is evicted for a client with a valid token.",
+    )
+    max_unauthenticated_sessions: int = Field(
+        default=128,
+        ge=1,
+        le=9000,
+        description="Open Streamable HTTP sessions that have not yet shown a valid token; the "
+        "oldest is evicted when a new one would exceed this.",
+    )
+    unauthenticated_session_ttl_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="A Streamable HTTP session that shows no valid token within this many "
+        "seconds of its initialize is ended.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
