@@ -200,6 +200,7 @@ async def open_services(
                 window_size=settings.cache_window,
                 max_entries=settings.cache_max_entries,
                 ttl_seconds=settings.cache_ttl_seconds,
+                max_bytes=settings.cache_max_bytes,
             )
             if settings.cache_enabled and store.dialect == "sqlite"
             else None
@@ -248,6 +249,7 @@ async def open_services(
         register_coordination(services)
         if cache is not None:
             metrics.register_section("cache", cache.stats)
+            metrics.register_section("cache_versions", cache.versions.stats)
 
             async def trim_cache() -> None:
                 cache.trim()
@@ -255,6 +257,7 @@ async def open_services(
             maintenance.add_job("cache_trim", 60.0, trim_cache)
         metrics.register_section("maintenance", maintenance.status)
         metrics.register_section("waiters", coordination.waits.quota.stats)
+        metrics.register_section("token_checks", tokens.stats)
         if bridge is not None:
             metrics.register_section("event_bridge", bridge.stats)
         maintenance.start()

@@ -4,12 +4,16 @@ Every key carries the session's write version. A write bumps the version (from t
 after commit), so entries written before it become unreachable; nothing is ever invalidated
 by hand. A reader captures the version *before* it reads the database and stores its result
 under that captured version, so a result read concurrently with a write can only land under
-the old, already unreachable version. Bounded by entries (LRU) and age (TTL); hits, misses and
-evictions are counted for real.
+the old, already unreachable version. Bounded by entries (LRU), by bytes (a cheap estimate of
+each value's size, ``approx_size``) and by age (TTL); hits, misses and evictions are counted for
+real. A value larger than a quarter of the byte bound is not kept at all (SPEC §19: one reader
+asking for many large pages must not grow the server's memory).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -17,6 +21,35 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_MAX_DEPTH = 8
+
+
+def approx_size(value: object, depth: int = 0) -> int:
+    """Roughly the bytes ``value`` holds (CPython object overheads included), walking
+    containers and dataclasses. Cheap: one pass, no ``gc`` traversal, depth-bounded."""
+    if isinstance(value, str):
+        return 49 + len(value)
+    if isinstance(value, bytes | bytearray):
+        return 33 + len(value)
+    if value is None or isinstance(value, bool | int | float):
+        return 28
+    if depth >= _MAX_DEPTH:
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        return (
+            64
+            + 32 * len(value)
+            + sum(approx_size(k, depth + 1) + approx_size(v, depth + 1) for k, v in value.items())
+        )
+    if isinstance(value, list | tuple | set | frozenset):
+        return 56 + 8 * len(value) + sum(approx_size(v, depth + 1) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return 56 + sum(
+            approx_size(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
+        )
+    return sys.getsizeof(value)
 
 
 class VersionedLRU(Generic[V]):
@@ -26,17 +59,25 @@ class VersionedLRU(Generic[V]):
         max_entries: int,
         ttl_seconds: float,
         now: Callable[[], float] = time.monotonic,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        sizer: Callable[[V], int] = approx_size,
     ) -> None:
         self.name = name
         self._max = max_entries
+        self._max_bytes = max_bytes
         self._ttl = ttl_seconds
         self._now = now
-        self._data: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._sizer = sizer
+        # key -> (stored at, value, estimated bytes)
+        self._data: OrderedDict[Hashable, tuple[float, V, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
         self.evictions = 0
         self.expirations = 0
+        self.oversize = 0
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
@@ -44,9 +85,10 @@ class VersionedLRU(Generic[V]):
             if item is None:
                 self.misses += 1
                 return None
-            stored_at, value = item
+            stored_at, value, size = item
             if self._now() - stored_at > self._ttl:
                 del self._data[key]
+                self._bytes -= size
                 self.expirations += 1
                 self.misses += 1
                 return None
@@ -55,20 +97,28 @@ class VersionedLRU(Generic[V]):
             return value
 
     def put(self, key: Hashable, value: V) -> None:
+        size = self._sizer(value)
         with self._lock:
-            self._data[key] = (self._now(), value)
-            self._data.move_to_end(key)
-            while len(self._data) > self._max:
-                self._data.popitem(last=False)
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            if size > self._max_bytes // 4:
+                self.oversize += 1  # would push out a quarter of the cache: not worth keeping
+                return
+            self._data[key] = (self._now(), value, size)
+            self._bytes += size
+            while len(self._data) > self._max or self._bytes > self._max_bytes:
+                _, (_, _, dropped) = self._data.popitem(last=False)
+                self._bytes -= dropped
                 self.evictions += 1
 
     def trim(self) -> int:
         """Drop entries past their TTL; returns how many."""
         cutoff = self._now() - self._ttl
         with self._lock:
-            stale = [k for k, (at, _) in self._data.items() if at < cutoff]
+            stale = [k for k, (at, _, _) in self._data.items() if at < cutoff]
             for key in stale:
-                del self._data[key]
+                self._bytes -= self._data.pop(key)[2]
             self.expirations += len(stale)
         return len(stale)
 
@@ -83,19 +133,38 @@ class VersionedLRU(Generic[V]):
                 "hit_ratio": round(self.hits / lookups, 4) if lookups else 0.0,
                 "size": len(self._data),
                 "max_entries": self._max,
+                "bytes": self._bytes,
+                "max_bytes": self._max_bytes,
+                "oversize_skipped": self.oversize,
             }
 
 
 class SessionVersions:
-    """A per-session counter bumped on every committed change to the session."""
+    """A per-session counter bumped on every committed change to the session.
 
-    def __init__(self) -> None:
+    Bounded: past ``max_sessions`` counters the table is cleared and a generation number,
+    folded into every version, moves on; so no version handed out before the reset can be
+    handed out again (a cache entry stored under it stays unreachable)."""
+
+    _GENERATION = 1 << 40
+
+    def __init__(self, max_sessions: int = 100_000) -> None:
         self._versions: dict[str, int] = {}
+        self._generation = 0
+        self._max = max_sessions
         self._lock = threading.Lock()
+        self.resets = 0
 
     def current(self, session_id: str) -> int:
-        return self._versions.get(session_id, 0)
+        return self._generation * self._GENERATION + self._versions.get(session_id, 0)
 
     def bump(self, session_id: str) -> None:
         with self._lock:
+            if session_id not in self._versions and len(self._versions) >= self._max:
+                self._versions.clear()
+                self._generation += 1
+                self.resets += 1
             self._versions[session_id] = self._versions.get(session_id, 0) + 1
+
+    def stats(self) -> dict[str, int]:
+        return {"tracked": len(self._versions), "max": self._max, "resets": self.resets}

@@ -231,6 +231,14 @@ class Settings(BaseSettings):
         description="A Streamable HTTP session that shows no valid token within this many "
         "seconds of its initialize is ended.",
     )
+    cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=16 * 1024 * 1024 * 1024,
+        description="Bytes (estimated) the read cache may hold in all its levels together; "
+        "1/8 sessions, 3/8 message windows, 1/2 rendered pages. A value over a quarter of "
+        "its level is not cached.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -3,6 +3,7 @@ revocation by token id (refresh) and by API key."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 import uuid
@@ -20,7 +21,13 @@ from shared_context.storage.base import Store
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 MAX_TOKEN_CHARS = 4096
-MAX_CHECKED = 50_000
+# Remembered verifications, keyed by a 16-byte digest of the token (not the token: a token
+# may be 4 KB, so 20,000 of them could hold 80 MB); ~0.5 KB each, ~10 MB at most.
+MAX_CHECKED = 20_000
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def generate_secret() -> str:
@@ -58,8 +65,9 @@ class TokenService:
         # Tokens verified lately: token -> (monotonic time of the revocation lookup, decoded).
         # Revocations made by this process drop entries at once; revocations made elsewhere
         # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
-        self._checked: dict[str, tuple[float, Principal]] = {}
+        self._checked: dict[bytes, tuple[float, Principal]] = {}
         self._rechecked: dict[str, float] = {}  # token id -> monotonic time of the lookup
+        self.check_resets = 0
         self.on_revoke: list[Callable[[], None]] = []  # e.g. tell other instances
         self._store = store
         self._clock = clock
@@ -146,7 +154,8 @@ class TokenService:
 
     async def verify(self, token: str | None) -> Principal:
         now = time.monotonic()
-        seen = self._checked.get(token) if token else None
+        key = _digest(token) if token and len(token) <= MAX_TOKEN_CHARS else None
+        seen = self._checked.get(key) if key else None
         if (
             seen is not None
             and now - seen[0] < self._recheck
@@ -167,10 +176,11 @@ class TokenService:
                 "The API key this token was minted from has been revoked.",
                 code=ErrorCode.TOKEN_INVALID,
             )
-        if self._recheck > 0:
+        if self._recheck > 0 and key is not None:
             if len(self._checked) >= MAX_CHECKED:
                 self._checked.clear()
-            self._checked[token or ""] = (now, principal)
+                self.check_resets += 1
+            self._checked[key] = (now, principal)
         return principal
 
     async def revoke(self, principal: Principal) -> bool:
@@ -227,6 +237,15 @@ class TokenService:
             if len(self._rechecked) >= MAX_CHECKED:
                 self._rechecked.clear()
             self._rechecked[principal.token_id] = now
+
+    def stats(self) -> dict[str, int]:
+        """Figures for get_performance_metrics (section ``token_checks``)."""
+        return {
+            "verified_remembered": len(self._checked),
+            "rechecked_remembered": len(self._rechecked),
+            "max_entries": MAX_CHECKED,
+            "resets": self.check_resets,
+        }
 
     def forget_checks(self) -> None:
         """Look every token up again (called when this process revokes an API key)."""

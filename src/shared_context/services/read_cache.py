@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from shared_context.cache import SessionVersions, VersionedLRU
+from shared_context.cache import DEFAULT_MAX_BYTES, SessionVersions, VersionedLRU
 from shared_context.domain.models import Message, Principal, Session
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventBus, EventKind
@@ -43,15 +43,21 @@ class ReadCache:
         window_size: int,
         max_entries: int,
         ttl_seconds: float,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._store = store
         self.versions = SessionVersions()
         self._window_size = window_size
-        self.sessions: VersionedLRU[Session] = VersionedLRU("sessions", max_entries, ttl_seconds)
-        self.windows: VersionedLRU[Window] = VersionedLRU(
-            "window", max(16, max_entries // 20), ttl_seconds
+        # Byte bound (SPEC §19) split: 1/8 sessions, 3/8 windows, 1/2 rendered pages.
+        self.sessions: VersionedLRU[Session] = VersionedLRU(
+            "sessions", max_entries, ttl_seconds, max_bytes=max_bytes // 8
         )
-        self.pages: VersionedLRU[dict[str, Any]] = VersionedLRU("pages", max_entries, ttl_seconds)
+        self.windows: VersionedLRU[Window] = VersionedLRU(
+            "window", max(16, max_entries // 20), ttl_seconds, max_bytes=max_bytes * 3 // 8
+        )
+        self.pages: VersionedLRU[dict[str, Any]] = VersionedLRU(
+            "pages", max_entries, ttl_seconds, max_bytes=max_bytes // 2
+        )
         bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
