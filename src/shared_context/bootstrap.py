@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService, generate_secret
 from shared_context.config import Settings
+from shared_context.domain.auth_failures import AuthFailureGuard
 from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
@@ -192,7 +193,16 @@ async def open_services(
         if bridge is not None:
             share_revocations(bus, keys, tokens)
         await ensure_keys(settings, keys)
-        auth = AuthService(keys, tokens, audit)
+        auth = AuthService(
+            keys,
+            tokens,
+            audit,
+            AuthFailureGuard(
+                max_failures=settings.auth_max_failures,
+                window_seconds=settings.auth_failure_window_seconds,
+                audit_budget=settings.auth_failure_audit_budget,
+            ),
+        )
         cache = (
             ReadCache(
                 store,
@@ -258,6 +268,7 @@ async def open_services(
         metrics.register_section("maintenance", maintenance.status)
         metrics.register_section("waiters", coordination.waits.quota.stats)
         metrics.register_section("token_checks", tokens.stats)
+        metrics.register_section("auth_failures", auth.guard.stats)
         if bridge is not None:
             metrics.register_section("event_bridge", bridge.stats)
         maintenance.start()
@@ -288,6 +299,13 @@ def register_jobs(app: Services) -> None:
 
     async def audit_retention() -> None:
         await app.audit_log.apply_retention()
+
+    async def auth_failure_summary() -> None:
+        await app.auth.flush_failures()
+
+    app.maintenance.add_job(
+        "auth_failure_summary", app.settings.auth_failure_window_seconds, auth_failure_summary
+    )
 
     interval = app.settings.memory_sweep_interval_seconds
     app.maintenance.add_job("memory_expiry", interval, memory_expiry)

@@ -239,6 +239,23 @@ class Settings(BaseSettings):
         "1/8 sessions, 3/8 message windows, 1/2 rendered pages. A value over a quarter of "
         "its level is not cached.",
     )
+    auth_max_failures: int = Field(
+        default=10,
+        ge=1,
+        le=100_000,
+        description="Failed authentications allowed per presented key prefix and per claimed "
+        "agent id within auth_failure_window_seconds; more are refused with RATE_LIMITED.",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, description="Window of the failed-authentication limits."
+    )
+    auth_failure_audit_budget: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        description="Failed authentications recorded one audit row each per window; the rest "
+        "are counted into one aggregate row per window.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

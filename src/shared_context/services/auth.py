@@ -1,28 +1,44 @@
-"""Authenticating agents, refreshing tokens, and resolving a token to the verified caller."""
+"""Authenticating agents, refreshing tokens, and resolving a token to the verified caller.
+
+Failed authentications are rate-limited per presented key prefix and per claimed agent id,
+and their audit rows are budgeted and aggregated (``domain.auth_failures``). A login's own
+audit row never blocks it: on a full disk the login succeeds and the row is skipped (logged).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService
+from shared_context.domain.auth_failures import AuthFailureGuard, agent_bucket, key_bucket
 from shared_context.domain.clock import iso
-from shared_context.domain.errors import AuthError, ErrorCode, InvalidInput
+from shared_context.domain.errors import AuthError, ErrorCode, InvalidInput, StorageError
 from shared_context.domain.ids import check_agent_id, check_agent_type
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import parse_permissions
 from shared_context.services.audit import FAILURE, AuditRecorder
 
 Touch = Callable[[Principal], None]
+log = logging.getLogger(__name__)
 
 
 class AuthService:
-    def __init__(self, keys: KeyRing, tokens: TokenService, audit: AuditRecorder) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        tokens: TokenService,
+        audit: AuditRecorder,
+        guard: AuthFailureGuard,
+    ) -> None:
         self.keys = keys
         self.tokens = tokens
         self._audit = audit
         self._touch: list[Touch] = []
+        self.guard = guard
 
     def on_authenticated(self, touch: Touch) -> None:
         """Called with every verified caller (presence uses it to refresh last_seen)."""
@@ -36,6 +52,9 @@ class AuthService:
         requested_permissions: Sequence[str] | None,
     ) -> dict[str, Any]:
         claimed = agent_id if isinstance(agent_id, str) else None
+        buckets = (agent_bucket(claimed), key_bucket(api_key if isinstance(api_key, str) else None))
+        now = time.monotonic()
+        self.guard.check(now, *buckets)  # over the limit: refused before the key is looked up
         try:
             check_agent_id(agent_id)
             check_agent_type(agent_type)
@@ -49,13 +68,14 @@ class AuthService:
             requested = parse_permissions(requested_permissions)
             key = await self.keys.verify(api_key)
         except (AuthError, InvalidInput) as exc:
-            await self._audit.record(
-                "authenticate",
-                None,
-                agent_id=(claimed or "")[:100] or None,
-                outcome=FAILURE,
-                code=exc.code.value,
-            )
+            if self.guard.failed(now, *buckets):
+                await self._record_quietly(
+                    "authenticate",
+                    None,
+                    agent_id=(claimed or "")[:100] or None,
+                    outcome=FAILURE,
+                    code=exc.code.value,
+                )
             raise
         granted = requested & key.permissions
         minted = self.tokens.mint(
@@ -66,7 +86,7 @@ class AuthService:
                 key_id=key.key_id,
             )
         )
-        await self._audit.record(
+        await self._record_quietly(
             "authenticate",
             minted.principal,
             key=key.name,
@@ -86,14 +106,35 @@ class AuthService:
         try:
             principal = await self.tokens.verify(token)
         except AuthError as exc:
-            if token:  # a missing token is not an attempt; a bad one is recorded
-                await self._audit.record(
+            # A missing token is not an attempt; a bad one is recorded, within the budget.
+            if token and self.guard.failed(time.monotonic()):
+                await self._record_quietly(
                     "token_rejected", None, outcome=FAILURE, code=exc.code.value
                 )
             raise
         for touch in self._touch:
             touch(principal)
         return principal
+
+    async def flush_failures(self) -> int:
+        """One aggregate audit row for the failures the budget did not record one by one."""
+        count = self.guard.drain_suppressed()
+        if count:
+            await self._record_quietly(
+                "auth_failures_aggregated", None, outcome=FAILURE, count=count
+            )
+        return count
+
+    async def _record_quietly(
+        self, event_type: str, principal: Principal | None, **kw: Any
+    ) -> None:
+        """An audit row that must not fail its operation when the disk is full."""
+        try:
+            await self._audit.record(event_type, principal, **kw)
+        except StorageError as exc:
+            if exc.code is not ErrorCode.STORAGE_FULL:
+                raise
+            log.warning("audit row %s skipped: the database disk is full", event_type)
 
     async def refresh(self, principal: Principal) -> dict[str, Any]:
         # Single use: revoking the old token is the claim, decided by the database; only the
