@@ -300,6 +300,16 @@ def register_jobs(app: Services) -> None:
     async def audit_retention() -> None:
         await app.audit_log.apply_retention()
 
+    if isinstance(store, SqliteStore):
+        sqlite_store, min_free = store, app.settings.storage_min_free_bytes
+
+        async def storage_recovery() -> None:
+            await sqlite_store.recover_space(min_free)
+
+        app.maintenance.add_job(
+            "storage_recovery", app.settings.storage_recovery_seconds, storage_recovery
+        )
+
     async def auth_failure_summary() -> None:
         await app.auth.flush_failures()
 

@@ -246,6 +246,20 @@ class Settings(BaseSettings):
         description="Failed authentications allowed per presented key prefix and per claimed "
         "agent id within auth_failure_window_seconds; more are refused with RATE_LIMITED.",
     )
+    storage_recovery_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="After STORAGE_FULL (SQLite): how often free space is checked; once there "
+        "is enough, the WAL is checkpointed back (TRUNCATE) and writes resume.",
+    )
+    storage_min_free_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        le=1 << 40,
+        description="Free bytes the database volume needs before a STORAGE_FULL store tries "
+        "to resume writes.",
+    )
     auth_failure_window_seconds: float = Field(
         default=60.0, gt=0, le=86_400, description="Window of the failed-authentication limits."
     )

@@ -21,6 +21,17 @@ def build_routes(app: Services) -> list[BaseRoute]:
                 {"status": "unhealthy", "database": "unreachable", "detail": exc.message},
                 status_code=503,
             )
+        if app.store.stats().get("storage_full"):
+            # Degraded, not down: reads are served; writes answer STORAGE_FULL until space frees.
+            return JSONResponse(
+                {
+                    "status": "degraded",
+                    "database": app.store.dialect,
+                    "storage": "full",
+                    "detail": "The database disk is full: writes are refused, reads work.",
+                    "version": __version__,
+                }
+            )
         return JSONResponse({"status": "ok", "database": app.store.dialect, "version": __version__})
 
     async def metrics(request: Request) -> Response:

@@ -41,6 +41,9 @@ def connect(
     conn.execute("PRAGMA cache_size = -16000")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
+        # A WAL grown large (a burst, or failed writes on a full disk) is cut back to this
+        # size when it is reset, instead of holding its peak size on disk forever.
+        conn.execute("PRAGMA journal_size_limit = 4194304")
     return conn
 
 

@@ -121,7 +121,23 @@ class SqliteStore(KeyTables):
             raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
 
     def stats(self) -> dict[str, Any]:
-        return self._stats.snapshot()
+        return {
+            **self._stats.snapshot(),
+            "storage_full": self._writer.storage_full,
+            "storage_full_events": self._writer.full_events,
+            "space_recoveries": self._writer.space_recoveries,
+            "early_checkpoints": self._writer.early_checkpoints,
+        }
+
+    async def recover_space(self, min_free_bytes: int) -> bool:
+        """After STORAGE_FULL: once the volume has ``min_free_bytes`` free again, checkpoint
+        the WAL back (TRUNCATE) and clear the degraded mark. True when it recovered."""
+        if not self._writer.storage_full:
+            return False
+        stat = os.statvfs(self.path.parent)
+        if stat.f_bavail * stat.f_frsize < min_free_bytes:
+            return False
+        return await self._writer.reclaim()
 
     async def size_bytes(self) -> int:
         total = 0
