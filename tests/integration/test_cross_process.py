@@ -39,7 +39,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
 
 
 async def test_a_post_through_one_is_read_at_once_through_the_other(pair: Pair) -> None:
-    (one, on_one), (two, on_two) = pair
+    (_, on_one), (two, on_two) = pair
     alice = await login(on_one, "alice")
     bob = await login(on_two, "bob")
     sid = (await call(on_one, "create_session", purpose="shared", auth_token=alice))["session_id"]

@@ -104,7 +104,7 @@ class SqliteChangeFeed:
         conn.execute("PRAGMA query_only = ON")
         self._watch = conn
         self._seen_version = self._data_version()
-        self._last_seq = await self._reads.run(last_seq)
+        self._last_seq = last_seq(conn)
 
     def close(self) -> None:
         if self._watch is not None:
