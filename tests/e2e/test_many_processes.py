@@ -190,14 +190,14 @@ async def test_subscriptions_and_locks_span_processes(tmp_path: Path) -> None:
                     continue
             else:
                 raise AssertionError("no notification reached the subscriber on B")
-        async with bearer_client(b_url, bob) as modern:
-            async with modern.listen(resource_subscriptions=[f"session://{sid}"]) as sub:
-                events = aiter(sub)
-                await a.ok(
-                    "add_message", session_id=sid, content="to the listener", auth_token=alice
-                )
-                event = await asyncio.wait_for(anext(events), 15)
-                assert str(event.uri) == f"session://{sid}"  # type: ignore[union-attr]
+        async with (
+            bearer_client(b_url, bob) as modern,
+            modern.listen(resource_subscriptions=[f"session://{sid}"]) as sub,
+        ):
+            events = aiter(sub)
+            await a.ok("add_message", session_id=sid, content="to the listener", auth_token=alice)
+            event = await asyncio.wait_for(anext(events), 15)
+            assert str(event.uri) == f"session://{sid}"  # type: ignore[union-attr]
 
         # A write lock taken through stdio is refused through both HTTP processes.
         await c.ok("coordinate_session_work", session_id=sid, action="lock", auth_token=alice)
