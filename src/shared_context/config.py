@@ -113,13 +113,13 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
     )
     change_poll_seconds: float = Field(
-        default=0.01,
+        default=0.02,
         ge=0.001,
         le=1.0,
-        description="SQLite: how often each process checks whether another process on the same "
-        "database committed (one PRAGMA data_version); waits and subscriptions wake within "
-        "about this long for writes made through another process. Cached reads check first "
-        "regardless.",
+        description="SQLite: how often each process checks, off its event loop, whether another "
+        "process on the same database committed (one PRAGMA data_version); waits and "
+        "subscriptions wake within about this long for writes made through another process. "
+        "Cached reads check first regardless.",
     )
     change_log_retention_seconds: float = Field(
         default=600.0,
