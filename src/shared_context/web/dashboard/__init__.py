@@ -25,7 +25,7 @@ from shared_context.services.container import Services
 from shared_context.web.dashboard import security
 from shared_context.web.dashboard.data import DashboardData, MessageView, Viewer
 from shared_context.web.dashboard.pages import Pages
-from shared_context.web.dashboard.render import environment, render, thread_order
+from shared_context.web.dashboard.render import Row, environment, render
 from shared_context.web.dashboard.series import MetricsSeries
 from shared_context.web.dashboard.stream import SessionStreams, StreamLimits
 
@@ -142,7 +142,10 @@ class Dashboard:
 
     # --- fragments for the stream ---------------------------------------------------------
     def _render_messages(self, viewer: Viewer, messages: list[MessageView]) -> str:
-        return render(self.env, "messages_live.html", viewer=viewer, rows=thread_order(messages))
+        """In id order, as get_messages returns them; the page's script puts each reply
+        under its parent (a parent always comes before its replies)."""
+        rows = [Row(m, 0) for m in messages]
+        return render(self.env, "messages_live.html", viewer=viewer, rows=rows)
 
     async def _render_panel(self, viewer: Viewer, session_id: str) -> str:
         return await self.pages.render_panel(viewer, session_id)
