@@ -2,7 +2,7 @@
 
 Needs the ``browser`` dependency group (``uv sync --group browser``) and Debian's chromium at
 /usr/bin/chromium; ``.ci/run`` installs both. Without them the module is skipped, saying why.
-Set SCS_UPDATE_SCREENSHOTS=1 to refresh the README's screenshot (docs/dashboard.png).
+Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshot (docs/dashboard.png).
 """
 
 from __future__ import annotations
@@ -191,8 +191,9 @@ async def test_public_post_over_mcp_appears_live_private_never(
         await page.wait_for_selector(
             "li.msg:has-text('posted from the dashboard')", timeout=LIVE_MS
         )
-        await page.set_viewport_size({"width": 1280, "height": 800})
-        if os.environ.get("SCS_UPDATE_SCREENSHOTS") == "1":
+        await page.get_by_label("Message", exact=True).blur()
+        await page.evaluate("window.scrollTo(0, 0)")
+        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
             await page.screenshot(path=str(DOCS / "dashboard.png"))
         shot = await page.screenshot()
         assert shot[:8] == b"\x89PNG\r\n\x1a\n"
