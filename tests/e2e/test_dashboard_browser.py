@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ import httpx
 import jwt
 import pytest
 import pytest_asyncio
+from mcp.client.client import Client as SdkClient
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.e2e.dashboard_support import CHROMIUM, CHROMIUM_ARGS, frames, http_login
 from tests.helpers import ADMIN_KEY, AGENT_KEY, JWT_SECRET
@@ -42,7 +45,7 @@ LIVE_MS = 3000
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data = tmp_path_factory.mktemp("dashboard") / "data"
     env = server_env(
-        data, SCS_DASHBOARD_MAX_STREAMS_PER_AGENT="3", SCS_DASHBOARD_HEARTBEAT_SECONDS="1"
+        data, SCS_DASHBOARD_MAX_STREAMS_PER_AGENT="3", SCS_DASHBOARD_HEARTBEAT_SECONDS="10"
     )
     with ServerProcess(data, env=env).start() as srv:
         yield srv
@@ -365,7 +368,7 @@ async def test_logout_revokes_and_streams_end(
                 "/ui/logout", data={"csrf_token": token.group(1)}, headers={"Origin": server.base}
             )
             assert out.status_code == 303
-            events = [f.event async for f in frames(live, time.monotonic() + 20)]
+            events = [f.event async for f in frames(live, time.monotonic() + 8)]
             assert "expired" in events  # revocation seen while streaming; the stream ended
         assert "scs_ui" not in client.cookies
     async with httpx.AsyncClient(
@@ -391,3 +394,52 @@ async def test_streams_are_bounded_per_viewer(server: ServerProcess, world: dict
         finally:
             for cm in opened:
                 await cm.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def quiet_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """Heartbeat far beyond the test's 3 s: only the event bus can bring a message in time."""
+    data = tmp_path / "quiet"
+    env = server_env(data, SCS_DASHBOARD_HEARTBEAT_SECONDS="120")
+    with ServerProcess(data, env=env).start() as srv:
+        yield srv
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="needs the cross-process event bus on one SQLite file (issue 17); the stream "
+    "consumes the bus like wait_for_messages, so it is live across processes once that lands",
+)
+async def test_post_from_another_process_appears_live(
+    browser: Any, quiet_server: ServerProcess, tmp_path: Path
+) -> None:
+    server = quiet_server
+    async with sdk_client(server.url) as mcp:
+        auth = await sdk_call(
+            mcp, "authenticate_agent", agent_id="alice", agent_type="claude", api_key=AGENT_KEY
+        )
+        sid = (
+            await sdk_call(mcp, "create_session", purpose="two processes", auth_token=auth["token"])
+        )["session_id"]
+    page = await login_page(browser, server, "bob")
+    errlog = (tmp_path / "stdio.log").open("w")
+    try:
+        await page.goto(f"/ui/sessions/{sid}")
+        await page.wait_for_selector("#live-status:has-text('Live')", timeout=10_000)
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "shared_context.cli.main", "serve", "--transport", "stdio"],
+            env=server.env,
+        )
+        async with SdkClient(stdio_client(params, errlog=errlog)) as other:
+            args = {"agent_id": "alice", "agent_type": "claude", "api_key": AGENT_KEY}
+            token = (await sdk_call(other, "authenticate_agent", **args))["token"]
+            body = await sdk_call(
+                other, "add_message", session_id=sid, content="from stdio", auth_token=token
+            )
+            await page.wait_for_selector(
+                f'[data-message-id="{body["message_id"]}"]', timeout=LIVE_MS
+            )
+    finally:
+        errlog.close()
+        await page.context.close()

@@ -191,7 +191,9 @@ class Pages:
         if token is not None:
             # Already expired or revoked: clearing the cookie is all that is left to do.
             with contextlib.suppress(AuthError):
-                await self.data.logout(await self.data.viewer(token))
+                viewer = await self.data.viewer(token)
+                await self.data.logout(viewer)
+                self.streams.recheck(viewer.agent_id)  # its open streams end at once
         response = RedirectResponse("/ui/login?notice=out", status_code=303)
         security.clear_login_cookie(response, secure=self.secure)
         return response

@@ -73,6 +73,7 @@ class StreamLimits:
 
 @dataclasses.dataclass(eq=False)
 class _State:
+    agent_id: str
     wake: asyncio.Event
     changed: deque[tuple[Message, str | None]]
     panel_dirty: bool = True
@@ -111,11 +112,17 @@ class SessionStreams:
             state.closing = True
             state.wake.set()
 
+    def recheck(self, agent_id: str) -> None:
+        """Make the agent's open streams verify their login now (e.g. after a logout)."""
+        for state in self._states:
+            if state.agent_id == agent_id:
+                state.wake.set()
+
     async def events(
         self, viewer: Viewer, session_id: str, after: int
     ) -> AsyncIterator[ServerSentEvent]:
         """Call only after ``limits.acquire(viewer.agent_id)`` succeeded; releases it."""
-        state = _State(asyncio.Event(), deque(maxlen=CHANGED_MAX))
+        state = _State(viewer.agent_id, asyncio.Event(), deque(maxlen=CHANGED_MAX))
         unsubscribe = self._data.subscribe(lambda e: _on_event(state, viewer, session_id, e))
         self._states.add(state)
         loop = asyncio.get_running_loop()
