@@ -8,6 +8,7 @@ headers), the live streams and the metrics sampler. ``bootstrap.build_http_app``
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from shared_context.web.dashboard.stream import SessionStreams, StreamLimits
 __all__ = ["Dashboard"]
 
 STATIC = Path(__file__).parent / "static"
+RENDERED_MAX = 2048  # live message fragments kept rendered
 App = TypeVar("App")
 Lifespan = Callable[[App], AbstractAsyncContextManager[Any]]
 
@@ -61,6 +63,7 @@ class Dashboard:
         )
         self.data.register_stream_gauge(lambda: float(limits.open))
         self._csrf: security.Csrf | None = None
+        self._rendered: OrderedDict[tuple[int, str, bool], str] = OrderedDict()
         self._ready = asyncio.Lock()
         self.pages = Pages(
             self.data,
@@ -143,9 +146,22 @@ class Dashboard:
     # --- fragments for the stream ---------------------------------------------------------
     def _render_messages(self, viewer: Viewer, messages: list[MessageView]) -> str:
         """In id order, as get_messages returns them; the page's script puts each reply
-        under its parent (a parent always comes before its replies)."""
-        rows = [Row(m, 0) for m in messages]
-        return render(self.env, "messages_live.html", viewer=viewer, rows=rows)
+        under its parent (a parent always comes before its replies). A message's HTML depends
+        only on the message and on whether the viewer may reply, so it is rendered once for
+        all the viewers it is sent to (a bounded LRU)."""
+        parts = []
+        for message in messages:
+            key = (message.id, message.visibility, viewer.can_write)
+            html = self._rendered.get(key)
+            if html is None:
+                html = render(self.env, "messages_live.html", viewer=viewer, rows=[Row(message, 0)])
+                self._rendered[key] = html
+                if len(self._rendered) > RENDERED_MAX:
+                    self._rendered.popitem(last=False)
+            else:
+                self._rendered.move_to_end(key)
+            parts.append(html)
+        return "".join(parts)
 
     async def _render_panel(self, viewer: Viewer, session_id: str) -> str:
         return await self.pages.render_panel(viewer, session_id)
