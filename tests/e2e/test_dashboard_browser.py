@@ -166,6 +166,41 @@ async def test_agent_sees_its_sessions_and_only_what_it_may(
         await page.context.close()
 
 
+async def test_search_highlights_and_filters_narrow(
+    browser: Any, server: ServerProcess, world: dict[str, Any]
+) -> None:
+    page = await login_page(browser, server, "alice")
+    try:
+        await page.goto(f"/ui/sessions/{world['sid']}")
+        await page.get_by_role("searchbox", name="Search").fill("tokenizr")  # a typo
+        await page.get_by_role("button", name="Apply").click()
+        await page.wait_for_selector("mark")
+        marks = await page.locator("[data-message-id] mark").all_inner_texts()
+        assert marks and all("tokeniz" in m.lower() for m in marks)
+        await page.goto(f"/ui/sessions/{world['sid']}?sender=bob")
+        texts = await page.locator("[data-message-id]").all_inner_texts()
+        assert texts and all("bob" in t for t in texts)
+        await page.goto(f"/ui/sessions/{world['sid']}?visibility=private")
+        assert "alice-secret-note" in await page.locator("#messages").inner_text()  # her own
+        assert "I take the tokenizer." not in await page.locator("#messages").inner_text()
+    finally:
+        await page.context.close()
+
+
+async def test_wrong_key_is_refused_and_never_echoed(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
+        page = await client.get("/ui/login")
+        token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+        assert token is not None
+        wrong = "not-a-real-key-0123456789"
+        form = {"csrf_token": token.group(1), "api_key": wrong, "agent_id": "eve"}
+        answer = await client.post(
+            "/ui/login", data={**form, "agent_type": "x"}, headers={"Origin": server.base}
+        )
+        assert answer.status_code == 401 and wrong not in answer.text
+        assert "scs_ui" not in client.cookies
+
+
 async def test_public_post_over_mcp_appears_live_private_never(
     browser: Any, server: ServerProcess, world: dict[str, Any]
 ) -> None:

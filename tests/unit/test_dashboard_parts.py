@@ -36,7 +36,7 @@ def test_highlight_marks_words_and_escapes_everything_else() -> None:
     marked = str(highlight("<b>Tokenizer</b> and the token", "token"))
     assert marked == "&lt;b&gt;<mark>Token</mark>izer&lt;/b&gt; and the <mark>token</mark>"
     fuzzy = str(highlight("the colaboration plan", "collaboration"))
-    assert "<mark>" in fuzzy and "plan" in fuzzy
+    assert fuzzy == "the <mark>colaboration</mark> plan"
     assert str(highlight("<i>", None)) == "&lt;i&gt;"
     assert str(highlight("a <script>", "script")) == "a &lt;<mark>script</mark>&gt;"
 

@@ -18,6 +18,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 MAX_DEPTH = 6  # indentation stops here; deeper replies still show their parent's id
 WORD = re.compile(r"\w{2,}", re.UNICODE)
 MAX_MARKS = 50
+MAX_WORDS = 2000  # words of a message compared with a query word (bounds the fuzzy pass)
+MAX_QUERY_WORDS = 10
+FUZZY_MARK = 70  # least RapidFuzz ratio for marking a word that is not verbatim in the text
 
 
 def environment() -> Environment:
@@ -58,23 +61,26 @@ def thread_order(messages: list[MessageView]) -> list[Row]:
 
 
 def highlight(text: str, query: str | None) -> Markup:
-    """``text`` escaped, with the query's words (or, when none occurs verbatim, the best fuzzy
-    match of the whole query) wrapped in <mark>."""
+    """``text`` escaped, with the query's words wrapped in <mark>: every verbatim
+    (case-insensitive) occurrence, or, for a word that does not occur, the text's word most
+    like it (typos: "tokenizr" marks "tokenizer")."""
     if not query:
         return escape(text)
-    spans: list[tuple[int, int]] = []
     lowered = text.casefold()
     if len(lowered) != len(text):  # case folding changed lengths: align on the original
         lowered = text
-    for word in {w.casefold() for w in WORD.findall(query)}:
-        start = lowered.find(word)
-        while start >= 0 and len(spans) < MAX_MARKS:
-            spans.append((start, start + len(word)))
-            start = lowered.find(word, start + len(word))
-    if not spans:
-        aligned = fuzz.partial_ratio_alignment(query.casefold(), lowered)
-        if aligned is not None and aligned.dest_end > aligned.dest_start:
-            spans.append((aligned.dest_start, aligned.dest_end))
+    words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(lowered)][:MAX_WORDS]
+    spans: list[tuple[int, int]] = []
+    for word in sorted({w.casefold() for w in WORD.findall(query)})[:MAX_QUERY_WORDS]:
+        found = lowered.find(word)
+        if found < 0:
+            scored = [(fuzz.ratio(word, w), s, e) for s, e, w in words]
+            best = max(scored, default=None)
+            if best is not None and best[0] >= FUZZY_MARK:
+                spans.append((best[1], best[2]))
+        while found >= 0 and len(spans) < MAX_MARKS:
+            spans.append((found, found + len(word)))
+            found = lowered.find(word, found + len(word))
     return _marked(text, _merge(spans))
 
 
