@@ -61,6 +61,7 @@ from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
+from shared_context.web.dashboard import Dashboard
 from shared_context.web.limits import BodySizeLimit
 
 log = logging.getLogger("shared_context")
@@ -424,9 +425,10 @@ def build_http_app(app: Services, mcp: FastMCP | None = None) -> Starlette:
     mcp = mcp or build_mcp(app)
     mcp_app = mcp.http_app(path="/mcp", host_origin_protection=False)
     settings = app.settings
+    dashboard = Dashboard(app)
     return Starlette(
-        routes=[*build_routes(app), Mount("/", app=mcp_app)],
-        lifespan=mcp_app.lifespan,
+        routes=[*build_routes(app), *dashboard.routes(), Mount("/", app=mcp_app)],
+        lifespan=dashboard.lifespan(mcp_app.lifespan),
         middleware=[
             Middleware(
                 HostOriginGuardMiddleware,

@@ -196,6 +196,41 @@ class Settings(BaseSettings):
         default=10, ge=1, le=200, description="PostgreSQL pool: most connections per instance."
     )
 
+    dashboard_enabled: bool = Field(
+        default=True, description="Serve the live web dashboard at /ui on the HTTP server."
+    )
+    dashboard_cookie_secure: bool = Field(
+        default=False,
+        description="Mark the dashboard login cookie Secure (set it when the server is reached "
+        "over HTTPS, e.g. behind a TLS proxy).",
+    )
+    dashboard_max_streams: int = Field(
+        default=200, ge=1, le=100_000, description="Open dashboard live streams per server."
+    )
+    dashboard_max_streams_per_agent: int = Field(
+        default=8, ge=1, le=1000, description="Open dashboard live streams per logged-in identity."
+    )
+    dashboard_heartbeat_seconds: float = Field(
+        default=15.0,
+        ge=0.05,
+        le=300,
+        description="How often a dashboard live stream sends a heartbeat and re-checks the "
+        "viewer's login (expiry, revocation) and the session's presence and locks.",
+    )
+    dashboard_sample_seconds: float = Field(
+        default=5.0,
+        ge=0.05,
+        le=3600,
+        description="How often the dashboard samples get_performance_metrics for its charts.",
+    )
+    dashboard_series_points: int = Field(
+        default=360,
+        ge=2,
+        le=100_000,
+        description="Samples kept for the dashboard's metrics charts (a bounded in-memory "
+        "ring; 360 at 5 s is 30 minutes).",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
