@@ -21,6 +21,7 @@ from shared_context.domain.models import (
     Session,
     Visibility,
 )
+from shared_context.storage.stats import StorageStats
 
 
 class Store(Protocol):
@@ -35,6 +36,11 @@ class Store(Protocol):
         ...
 
     def stats(self) -> dict[str, Any]: ...
+
+    @property
+    def instruments(self) -> StorageStats:
+        """The adapter's Prometheus instruments and tracing hooks."""
+        ...
 
     async def size_bytes(self) -> int: ...
 
