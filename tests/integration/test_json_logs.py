@@ -21,8 +21,9 @@ SECRET_CONTENT = "the launch code is 7781-alpha"
 async def test_json_logs_of_a_short_workload(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = server_env(data, SCS_LOG_FORMAT="json", SCS_LOG_LEVEL="INFO")
-    server = ServerProcess(data, env=env).start()
+    server = ServerProcess(data, env=env)
     try:
+        server.start()
         async with sdk_client(server.url) as client:
             login = await sdk_call(
                 client,
@@ -53,7 +54,8 @@ async def test_json_logs_of_a_short_workload(tmp_path: Path) -> None:
             assert (await http.get("/metrics", headers={"X-API-Key": ADMIN_KEY})).status_code == 200
             assert (await http.get("/metrics", headers={"X-API-Key": "wrong"})).status_code == 401
     finally:
-        assert server.stop() == 0
+        code = server.stop()
+    assert code == 0, server.log()
     text = server.log_path.read_text()
     lines = [line for line in text.splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is one JSON object

@@ -106,7 +106,7 @@ class StorageStats:
 
     # --- tracing ----------------------------------------------------------------------------
     def span(self, name: str, **attributes: str | int) -> contextlib.AbstractContextManager[Any]:
-        return self.tracing.span(name, attributes or None)
+        return self.tracing.child_span(name, attributes or None)
 
     # --- reading ----------------------------------------------------------------------------
     def collectors(self) -> list[Any]:

@@ -11,10 +11,10 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -118,6 +118,16 @@ class CallRecorder:
         """A refusal outside tool calls (e.g. an HTTP endpoint)."""
         self.auth_failures.labels(code[:MAX_CODE_CHARS]).inc()
 
+    def _span(self, tool: str) -> AbstractContextManager[Any]:
+        """FastMCP opens one SERVER span per request (``tools/call <name>``) when tracing is
+        global: we enrich that one rather than nest a second (which would also stop FastMCP
+        from enriching its own). Without it (e.g. an in-process client), ``scs.tool``."""
+        current = self.tracing.current()
+        if current is not None and current.is_recording():
+            current.set_attribute("scs.tool", tool)
+            return nullcontext(current)
+        return self.tracing.span("scs.tool", {"scs.tool": tool})
+
     @contextmanager
     def call(self, tool: str) -> Iterator[Call]:
         context = CallContext(request_id=secrets.token_hex(8), tool=self.label(tool[:100]))
@@ -125,7 +135,7 @@ class CallRecorder:
         call = Call(context)
         started = time.perf_counter()
         try:
-            with self.tracing.span("scs.tool", {"scs.tool": context.tool}) as span:
+            with self._span(context.tool) as span:
                 if span is not None:
                     context.trace_id = format(span.get_span_context().trace_id, "032x")
                 try:

@@ -49,6 +49,15 @@ class Tracing:
         )
         return span
 
+    def child_span(
+        self, name: str, attributes: Attributes | None = None
+    ) -> contextlib.AbstractContextManager[Any]:
+        """Like ``span``, but only inside a trace: background work (presence flushes, sweeps)
+        does not start traces of its own every second."""
+        if self._tracer is None or self.current() is None:
+            return _NULL
+        return self.span(name, attributes)
+
     def current(self) -> Any:
         """The current span (to hand to another thread), or None when disabled."""
         if self._tracer is None:
