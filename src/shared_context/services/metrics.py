@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
+from prometheus_client import CollectorRegistry, Info, PlatformCollector, ProcessCollector
 from prometheus_client.metrics_core import Metric
 
+from shared_context import __version__
 from shared_context.domain.clock import Clock
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import Permission, require
@@ -50,6 +51,9 @@ class MetricsService:
         self.registry.register(store.instruments)
         self.registry.register(_Figures(self))
         ProcessCollector(registry=self.registry)
+        Info(
+            "scs_server", "This server's version and storage backend.", registry=self.registry
+        ).info({"version": __version__, "backend": store.dialect})
         PlatformCollector(registry=self.registry)
 
     # --- recording --------------------------------------------------------------------------
