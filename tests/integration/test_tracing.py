@@ -204,3 +204,19 @@ async def test_background_storage_work_starts_no_traces(tmp_path: Path) -> None:
         await services.store.ping()  # a read and a write outside any tool call
     provider.shutdown()
     assert exporter.get_finished_spans() == ()
+
+
+def test_exporters_follow_otel_traces_exporter() -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    from shared_context.telemetry.otel_setup import build_exporters, build_provider
+
+    kinds = [type(e) for e in build_exporters({"OTEL_TRACES_EXPORTER": "otlp,console"})]
+    assert kinds == [OTLPSpanExporter, ConsoleSpanExporter]
+    assert [type(e) for e in build_exporters({})] == [OTLPSpanExporter]
+    with pytest.raises(ValueError, match="zipkin"):
+        build_exporters({"OTEL_TRACES_EXPORTER": "zipkin"})
+    provider = build_provider({"OTEL_TRACES_EXPORTER": "console"})
+    assert provider.resource.attributes["service.name"] == "shared-context-server"
+    provider.shutdown()

@@ -93,6 +93,7 @@ class CallRecorder:
             registry=registry,
         )
         self._names: set[str] = set()
+        self._children: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
     def label(self, name: str) -> str:
@@ -107,8 +108,13 @@ class CallRecorder:
 
     def observe(self, tool: str, seconds: float, code: str | None) -> None:
         label = self.label(tool)
-        self.duration.labels(label).observe(seconds)
-        self.calls.labels(label).inc()
+        children = self._children.get(label)
+        if children is None:  # labels() costs a lock and a tuple check per call: cache it
+            children = self._children.setdefault(
+                label, (self.duration.labels(label), self.calls.labels(label))
+            )
+        children[0].observe(seconds)
+        children[1].inc()
         if code is not None:
             self.errors.labels(label, code).inc()
             if code in AUTH_CODES:
