@@ -197,3 +197,15 @@ def test_quantiles_follow_promql() -> None:
     assert dist.quantile(0.99) == 2.0  # in +Inf: the highest finite bound
     assert dist.mean() == 1.2
     assert Distribution((), 0.0, 0.0).quantile(0.5) == 0.0
+
+
+async def test_unknown_tool_names_do_not_use_up_the_tool_labels(
+    services: Services, client: Client
+) -> None:
+    from shared_context.telemetry.calls import MAX_TOOL_NAMES
+
+    for i in range(MAX_TOOL_NAMES + 5):
+        await fail(client, f"made_up_tool_{i}")
+    await login(client, "after", "claude")
+    counts = by_tool((await scrape(services))[HISTOGRAM], "_count")
+    assert counts == {UNKNOWN_TOOL: MAX_TOOL_NAMES + 5.0, "authenticate_agent": 1.0}

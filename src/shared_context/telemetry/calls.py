@@ -136,7 +136,9 @@ class CallRecorder:
 
     @contextmanager
     def call(self, tool: str) -> Iterator[Call]:
-        context = CallContext(request_id=secrets.token_hex(8), tool=self.label(tool[:100]))
+        # The name is labelled (bounded) only once it is known to be a tool: unknown names
+        # must not use up the label slots.
+        context = CallContext(request_id=secrets.token_hex(8), tool=tool[:100])
         token = current_call.set(context)
         call = Call(context)
         started = time.perf_counter()
@@ -150,8 +152,7 @@ class CallRecorder:
                     if span is not None:
                         _finish_span(span, call)
             seconds = time.perf_counter() - started
-            if call.unknown:
-                context.tool = UNKNOWN_TOOL
+            context.tool = UNKNOWN_TOOL if call.unknown else self.label(context.tool)
             self.observe(context.tool, seconds, call.code)
             access_log.info(
                 "tool call %s %s in %.1f ms",
@@ -168,6 +169,8 @@ def _finish_span(span: object, call: Call) -> None:
     from opentelemetry.trace import Status, StatusCode
 
     context = call.context
+    if call.unknown:  # do not keep the caller's text as the tool name
+        span.set_attribute("scs.tool", UNKNOWN_TOOL)  # type: ignore[attr-defined]
     if context.agent_id:
         span.set_attribute("scs.agent_id", context.agent_id)  # type: ignore[attr-defined]
     span.set_attribute("scs.request_id", context.request_id)  # type: ignore[attr-defined]
