@@ -23,7 +23,7 @@ async def test_json_logs_of_a_short_workload(tmp_path: Path) -> None:
     env = server_env(data, SCS_LOG_FORMAT="json", SCS_LOG_LEVEL="INFO")
     server = ServerProcess(data, env=env)
     try:
-        server.start()
+        server.start(timeout=90)  # imports alone take seconds on a loaded machine
         async with sdk_client(server.url) as client:
             login = await sdk_call(
                 client,

@@ -149,7 +149,7 @@ async def test_otlp_export_from_a_real_server(
     )
     server = ServerProcess(data, env=env)
     try:
-        server.start()
+        server.start(timeout=90)  # imports alone take seconds on a loaded machine
         async with sdk_client(server.url) as client:
             login_body = await sdk_call(
                 client,
