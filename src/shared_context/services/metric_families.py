@@ -148,7 +148,26 @@ def readiness_families(readiness: Figures) -> Iterator[Metric]:
     yield triggered
 
 
+def cross_process_families(figures: Figures) -> Iterator[Metric]:
+    """SQLite change feed between processes on one file: counts, and the last relay's lag."""
+    for key, raw in figures.items():
+        number = _number(raw)
+        if key.endswith("_ms"):
+            if key == "last_lag_ms" and number is not None:
+                yield GaugeMetricFamily(
+                    "scs_cross_process_last_lag_seconds",
+                    "Age of the last change relayed from another process when it arrived.",
+                    value=number / 1000,
+                )
+            continue
+        if number is not None:
+            yield CounterMetricFamily(
+                f"scs_cross_process_{key}", f"Cross-process change feed: {key}.", value=number
+            )
+
+
 SECTION_FAMILIES: dict[str, Callable[[Any], Iterator[Metric]]] = {
+    "cross_process": cross_process_families,
     "cache": cache_families,
     "maintenance": maintenance_families,
     "event_bridge": bridge_families,
