@@ -135,6 +135,11 @@ class Settings(BaseSettings):
         "lower write throughput.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "text", "json"] = Field(
+        default="auto",
+        description="Log line format on stderr: text (for people), json (one object per line, "
+        "for log pipelines), or auto: text when stderr is a terminal, json otherwise.",
+    )
     memory_max_value_bytes: int = Field(
         default=64 * 1024,
         ge=16,
