@@ -84,8 +84,10 @@ def model_client(settings: playbook.Settings) -> ChatCompletionClient:
 
 async def main() -> None:
     settings = playbook.settings()
-    # X-API-Key is harmless today and lets connection identity (SPEC §16) take over later.
-    server = StreamableHttpServerParams(url=settings.url, headers={"X-API-Key": settings.api_key})
+    # Identity headers are optional: every call below carries its own api_key or auth_token.
+    server = StreamableHttpServerParams(
+        url=settings.url, headers=playbook.connection_headers(settings, "autogen")
+    )
     async with McpWorkbench(server) as workbench:
         handoff = f"(the {playbook.HANDOFF_PREFIX} line in the conversation)"
         researcher = AssistantAgent(

@@ -66,11 +66,11 @@ def llm(settings: playbook.Settings) -> BaseLLM:
 
 def main() -> None:
     settings = playbook.settings()
-    # X-API-Key is harmless today and lets connection identity (SPEC §16) take over later.
+    # Identity headers are optional: every call below carries its own api_key or auth_token.
     server = {
         "url": settings.url,
         "transport": "streamable-http",
-        "headers": {"X-API-Key": settings.api_key},
+        "headers": playbook.connection_headers(settings, "crewai"),
     }
     with MCPServerAdapter(server, connect_timeout=30) as tools:
         researcher = Agent(

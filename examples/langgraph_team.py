@@ -80,11 +80,11 @@ def connection(settings: playbook.Settings) -> dict[str, Any]:
         command, *args = settings.stdio_command
         # The server reads its SCS_* settings (data dir, keys) from this environment.
         return {"transport": "stdio", "command": command, "args": args, "env": dict(os.environ)}
-    # X-API-Key is harmless today and lets connection identity (SPEC §16) take over later.
+    # Identity headers are optional: every call below carries its own api_key or auth_token.
     return {
         "transport": "streamable_http",
         "url": settings.url,
-        "headers": {"X-API-Key": settings.api_key},
+        "headers": playbook.connection_headers(settings, "langgraph"),
     }
 
 

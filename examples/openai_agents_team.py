@@ -82,8 +82,11 @@ def model(settings: playbook.Settings) -> Model | str:
 
 async def main() -> None:
     settings = playbook.settings()
-    # X-API-Key is harmless today and lets connection identity (SPEC §16) take over later.
-    params = {"url": settings.url, "headers": {"X-API-Key": settings.api_key}}
+    # Identity headers are optional: every call below carries its own api_key or auth_token.
+    params = {
+        "url": settings.url,
+        "headers": playbook.connection_headers(settings, "openai-agents"),
+    }
     async with MCPServerStreamableHttp(
         params, name="shared-context", cache_tools_list=True, client_session_timeout_seconds=30
     ) as server:

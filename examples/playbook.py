@@ -79,6 +79,19 @@ def settings() -> Settings:
     )
 
 
+def connection_headers(settings: Settings, framework: str) -> dict[str, str]:
+    """Connection identity headers (SPEC §16) for frameworks that pass HTTP headers.
+
+    The examples do not depend on them: every call carries the agent's own ``auth_token``,
+    which takes precedence, so researcher and reviewer act as themselves on one connection.
+    """
+    return {
+        "X-API-Key": settings.api_key,
+        "X-Agent-Id": f"{framework}-team",
+        "X-Agent-Type": "team",
+    }
+
+
 def researcher_prompt(agent_id: str, api_key: str) -> str:
     return (
         "You are the researcher. Use the Shared Context Server tools.\n"
