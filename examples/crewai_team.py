@@ -73,23 +73,21 @@ def main() -> None:
         "headers": playbook.connection_headers(settings, "crewai"),
     }
     with MCPServerAdapter(server, connect_timeout=30) as tools:
+        # Both agents get every server tool; each acts as itself through its auth_token.
+        crew_agent = {"tools": list(tools), "max_iter": 8, "verbose": False}
         researcher = Agent(
             role="Researcher",
             goal="Record findings on the shared blackboard",
             backstory="You investigate regressions and write down what you find.",
-            tools=list(tools),
             llm=llm(settings),
-            max_iter=8,
-            verbose=False,
+            **crew_agent,
         )
         reviewer = Agent(
             role="Reviewer",
             goal="Answer from what the team has recorded",
             backstory="You review findings other agents recorded and recommend a fix.",
-            tools=list(tools),
             llm=llm(settings),
-            max_iter=8,
-            verbose=False,
+            **crew_agent,
         )
         research = Task(
             description=playbook.researcher_prompt(RESEARCHER, settings.api_key),

@@ -9,6 +9,8 @@ from shared_context.services.guides import (
     EXAMPLES_DIR,
     FRAMEWORK_EXAMPLES,
     INTEGRATION_GUIDES,
+    _framework_guide,
+    example_source,
     guides_markdown,
 )
 from tests.examples.test_framework_examples import EXAMPLES, FRAMEWORKS
@@ -50,3 +52,9 @@ def test_integrations_page_shows_only_excerpts_of_the_examples() -> None:
         assert any(block.strip() in text for text in examples), block[:200]
     for _, file, _ in FRAMEWORK_EXAMPLES.values():
         assert f"examples/{file}" in page
+
+
+def test_without_the_checkout_a_guide_names_the_file_instead_of_showing_code() -> None:
+    assert example_source("no_such_example.py") is None
+    guide = _framework_guide("Nothing", "no_such_example.py", "none")
+    assert guide["steps"][-1]["code"] == "# See examples/no_such_example.py in the repository."
