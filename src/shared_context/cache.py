@@ -142,9 +142,11 @@ class VersionedLRU(Generic[V]):
 class SessionVersions:
     """A per-session counter bumped on every committed change to the session.
 
-    Bounded: past ``max_sessions`` counters the table is cleared and a generation number,
-    folded into every version, moves on; so no version handed out before the reset can be
-    handed out again (a cache entry stored under it stays unreachable)."""
+    A session's version is ``generation * 2**40 + base + its own count``: ``bump`` raises one
+    session's, ``bump_all`` (changes may have been missed) every session's at once, and past
+    ``max_sessions`` counters the table is cleared and the generation moves on. All only grow,
+    so each session's version strictly increases and an old key is never reachable again.
+    """
 
     _GENERATION = 1 << 40
 
@@ -152,11 +154,12 @@ class SessionVersions:
         self._versions: dict[str, int] = {}
         self._generation = 0
         self._max = max_sessions
+        self._base = 0
         self._lock = threading.Lock()
         self.resets = 0
 
     def current(self, session_id: str) -> int:
-        return self._generation * self._GENERATION + self._versions.get(session_id, 0)
+        return self._generation * self._GENERATION + self._base + self._versions.get(session_id, 0)
 
     def bump(self, session_id: str) -> None:
         with self._lock:
@@ -165,6 +168,10 @@ class SessionVersions:
                 self._generation += 1
                 self.resets += 1
             self._versions[session_id] = self._versions.get(session_id, 0) + 1
+
+    def bump_all(self) -> None:
+        with self._lock:
+            self._base += 1
 
     def stats(self) -> dict[str, int]:
         return {"tracked": len(self._versions), "max": self._max, "resets": self.resets}

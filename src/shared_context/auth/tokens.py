@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import jwt
@@ -60,8 +60,12 @@ class TokenService:
         audience: str,
         ttl_seconds: int,
         recheck_seconds: float = 1.0,
+        fresh: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._recheck = recheck_seconds
+        # Applies other processes' commits (their revocations drop remembered checks) before a
+        # remembered check is trusted: SPEC §15, see services/cross_process.py.
+        self._fresh = fresh
         # Tokens verified lately: token -> (monotonic time of the revocation lookup, decoded).
         # Revocations made by this process drop entries at once; revocations made elsewhere
         # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
@@ -156,6 +160,9 @@ class TokenService:
         now = time.monotonic()
         key = _digest(token) if token and len(token) <= MAX_TOKEN_CHARS else None
         seen = self._checked.get(key) if key else None
+        if seen is not None and self._fresh is not None:
+            await self._fresh()
+            seen = self._checked.get(key) if key else None
         if (
             seen is not None
             and now - seen[0] < self._recheck

@@ -33,7 +33,7 @@ def build_mcp(app: Services) -> FastMCP:
         "shared-context-server",
         instructions=INSTRUCTIONS,
         version=__version__,
-        middleware=[ErrorMiddleware(app.metrics.record_tool)],
+        middleware=[ErrorMiddleware(app.metrics.calls)],
         mask_error_details=True,
         # Paginating the lists makes their cursors real: a malformed cursor is a JSON-RPC
         # -32602 error on tools/list, resources/list and prompts/list alike (SPEC §19).

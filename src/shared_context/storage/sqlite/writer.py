@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared_context.domain.errors import ErrorCode, StorageError
 from shared_context.storage.stats import StorageStats
@@ -47,6 +47,7 @@ class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     queued_at: float
+    span: Any = None  # the caller's write span, when tracing
 
 
 _STOP = object()
@@ -60,6 +61,16 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(code, int) and code & 0xFF == SQLITE_FULL:
         return True
     return isinstance(exc, sqlite3.Error) and "full" in str(exc).lower()
+
+
+class BatchObserver(Protocol):
+    """Told about each write transaction from inside it (e.g. to mark its change-log rows)."""
+
+    def before(self, conn: sqlite3.Connection) -> int: ...
+
+    def after(self, conn: sqlite3.Connection, lo: int) -> tuple[int, int] | None: ...
+
+    def failed(self, marked: tuple[int, int] | None) -> None: ...
 
 
 def translate(exc: sqlite3.Error) -> StorageError:
@@ -92,6 +103,7 @@ class SqliteWriter:
         self.space_recoveries = 0
         self.early_checkpoints = 0
         self._wal: str | None = None
+        self.observer: BatchObserver | None = None
 
     def start(self) -> None:
         ready = threading.Event()
@@ -124,9 +136,10 @@ class SqliteWriter:
                 raise StorageError("The server is shutting down; the write was not accepted.")
             loop = asyncio.get_running_loop()
             future: asyncio.Future[T] = loop.create_future()
-            self._stats.enqueued()
-            self._queue.put(_Job(fn, future, loop, time.perf_counter()))
-            return await future
+            with self._stats.span("scs.db.write") as span:
+                self._stats.enqueued()
+                self._queue.put(_Job(fn, future, loop, time.perf_counter(), span))
+                return await future
 
     async def submit_outside_transaction(self, fn: WriteFn[T]) -> T:
         """Run ``fn`` on the write connection between batches (checkpoints, PRAGMA optimize)."""
@@ -167,7 +180,14 @@ class SqliteWriter:
                     stopping = True
                     break
                 batch.append(item)
-            self._run_batch(conn, batch)
+            if self._stats.tracing.enabled:
+                parents = [job.span for job in batch if job.span is not None]
+                with self._stats.tracing.span_for(
+                    "scs.db.write_batch", parents, {"scs.db.batch_size": len(batch)}
+                ):
+                    self._run_batch(conn, batch)
+            else:
+                self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         inside: list[_Job] = []
@@ -206,8 +226,11 @@ class SqliteWriter:
     def _attempt(self, conn: sqlite3.Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
         """One BEGIN IMMEDIATE … COMMIT over ``batch``, a savepoint per job."""
         outcomes: list[tuple[bool, Any]] = []
+        observer = self.observer
+        marked: tuple[int, int] | None = None
         try:
             conn.execute("BEGIN IMMEDIATE")
+            lo = observer.before(conn) if observer is not None else 0
             for job in batch:
                 conn.execute("SAVEPOINT w")
                 try:
@@ -223,9 +246,13 @@ class SqliteWriter:
                 else:
                     conn.execute("RELEASE w")
                     outcomes.append((True, result))
+            if observer is not None:
+                marked = observer.after(conn, lo)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.error("write batch of %d failed to commit: %s", len(batch), exc)
+            if observer is not None:
+                observer.failed(marked)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             failure = translate(exc)
