@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         description="Bind SCS_API_KEY to these agent ids: a comma list of ids and prefix* "
         "patterns (e.g. claude-*). Empty: a team key that may act as any agent id.",
     )
+    toolsets: str = Field(
+        default="",
+        max_length=200,
+        description="Tool profiles offered: a comma list of core, search, memory, "
+        "coordination, admin. Empty: all. An HTTP request's X-SCS-Toolsets header can narrow "
+        "it further.",
+    )
     max_content_chars: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Longest message content accepted."
     )

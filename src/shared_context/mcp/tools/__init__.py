@@ -41,8 +41,8 @@ def tool(
 AuthToken = Annotated[
     str | None,
     Field(
-        description="Token from authenticate_agent. Optional when the HTTP request carries "
-        "'Authorization: Bearer <token>'.",
+        description="Token from authenticate_agent; omit when the connection carries an "
+        "identity (bearer token, X-Agent-Id header or SCS_AGENT_ID).",
         max_length=4096,
     ),
 ]
