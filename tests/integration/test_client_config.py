@@ -198,3 +198,32 @@ def test_both_forms_by_default_and_options_passed_on(tmp_path: Path) -> None:
         "uvx --from shared-context-server scs serve --transport stdio"
     )
     assert scs(tmp_path, "client-config", "cursor", "--transport", "sse")[0] == 2
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_blocks(language: str) -> list[str]:
+    section = README.read_text().split("## Connect a client", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_connect_section_is_what_client_config_prints(tmp_path: Path) -> None:
+    """The README's commands work when copied: they are the printed forms (the stdio command
+    found with ``command -v scs``, the default URL and agent ids)."""
+
+    def printed(client: str, transport: str) -> str:
+        code, out, err = scs(tmp_path, "client-config", client, "--transport", transport)
+        assert code == 0, err
+        return out.strip()
+
+    shell = [line for block in readme_blocks("bash") for line in block.splitlines()]
+    claude_lines = [line for line in shell if line.startswith("claude mcp add")]
+    assert len(claude_lines) == 2
+    env = {"PATH": os.environ["PATH"], "SCS_API_KEY": "scs_example"}
+    stdio_readme, http_readme = (shell_argv(line, env) for line in claude_lines)
+    assert stdio_readme == shell_argv(printed("claude-code", "stdio"), env)
+    assert http_readme == shell_argv(printed("claude-code", "http"), env)
+    cursor, vscode = (json.loads(block) for block in readme_blocks("json"))
+    assert cursor == json.loads(printed("cursor", "http"))
+    assert vscode == json.loads(printed("vscode", "http"))

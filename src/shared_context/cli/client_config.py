@@ -167,7 +167,7 @@ def vscode_input() -> dict[str, Any]:
     return {
         "type": "promptString",
         "id": VSCODE_INPUT,
-        "description": "Shared Context Server API key (SCS_API_KEY)",
+        "description": "Shared Context Server API key",
         "password": True,
     }
 
