@@ -126,6 +126,10 @@ async def test_auth_token_overrides_the_connection_identity(services: Services) 
         ]
         assert (await refused(shared, "get_memory", key="k"))["code"] == "MEMORY_NOT_FOUND"
         assert (await ok(shared, "get_memory", key="k", auth_token=carol))["value"] == "carol's"
+        # refresh_token on a connection identity hands out a token for it (nothing revoked).
+        minted = await ok(shared, "refresh_token")
+        assert minted["agent_id"] == "alice" and minted["token"]
+        await ok(shared, "list_sessions")
     # A bearer token beats the headers too.
     headers = {**identity("alice"), "Authorization": f"Bearer {carol}"}
     async with serve_http(services) as url, connect(url, headers) as both:
