@@ -19,6 +19,7 @@ from mcp.shared.exceptions import MCPError
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, Permission
 from shared_context.services.container import Services
+from shared_context.services.identity import credentials_from_headers
 from tests.e2e.live import sdk_call, serve_http, token_for
 from tests.helpers import ADMIN_KEY, AGENT_KEY
 
@@ -183,5 +184,12 @@ async def test_a_revoked_key_stops_its_connections(services: Services) -> None:
     key, plain = await services.auth.keys.create("temp", AGENT_CEILING)
     async with serve_http(services) as url, connect(url, identity("tina", key=plain)) as tina:
         await ok(tina, "list_sessions")
+        held = await services.auth.identify(
+            credentials_from_headers({k.lower(): v for k, v in identity("tina", key=plain).items()})
+        )
+        assert held.token_id.startswith("connection:")  # no token, but a revocable identity
+        assert await services.store.token_revocation(held.token_id, held.key_id) == (False, False)
         await services.auth.keys.revoke(key.key_id)
         assert (await refused(tina, "list_sessions"))["code"] == "INVALID_API_KEY"
+        # Long-lived holders (subscriptions) re-check a held identity the same way as tokens.
+        assert await services.store.token_revocation(held.token_id, held.key_id) == (False, True)

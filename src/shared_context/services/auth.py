@@ -14,7 +14,12 @@ from shared_context.domain.ids import check_agent_id, check_agent_type
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import parse_permissions
 from shared_context.services.audit import FAILURE, AuditRecorder
-from shared_context.services.identity import ConnectionIdentities, Credentials, nothing_presented
+from shared_context.services.identity import (
+    ConnectionIdentities,
+    Credentials,
+    is_connection_identity,
+    nothing_presented,
+)
 
 Touch = Callable[[Principal], None]
 
@@ -115,7 +120,7 @@ class AuthService:
 
     async def refresh(self, principal: Principal) -> dict[str, Any]:
         minted = self.tokens.mint(principal)
-        if principal.token_id:  # a connection identity has no token to revoke
+        if not is_connection_identity(principal):  # which has no token to revoke
             await self.tokens.revoke(principal)
         await self._audit.record("refresh_token", principal)
         return {

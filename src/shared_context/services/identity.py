@@ -33,6 +33,10 @@ Origin = Literal["http", "stdio"]
 MAX_SEEN = 10_000
 MAX_PERMISSIONS_CHARS = 64
 DEFAULT_AGENT_TYPE = "generic"
+# A connection identity has no token; its Principal carries this pseudo token id instead, so
+# checks that look a token id up (revocation re-checks of long-lived subscriptions) still see
+# the key's revocation, and refresh_token knows there is no token to revoke.
+CONNECTION_PREFIX = "connection:"
 
 # How each credential is named to the user, per transport (errors name what is missing).
 NAMES: dict[Origin, dict[str, str]] = {
@@ -165,6 +169,7 @@ class ConnectionIdentities:
             agent_type=agent_type,
             permissions=requested & key.permissions,
             key_id=key.key_id,
+            token_id=f"{CONNECTION_PREFIX}{key.key_id}:{agent_id}",
         )
         return principal, key.name
 
@@ -177,6 +182,10 @@ class ConnectionIdentities:
         if len(self._seen) > MAX_SEEN:
             self._seen.popitem(last=False)
         return True
+
+
+def is_connection_identity(principal: Principal) -> bool:
+    return principal.token_id.startswith(CONNECTION_PREFIX)
 
 
 def nothing_presented(origin: Origin) -> AuthError:
