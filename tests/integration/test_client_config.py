@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tomllib
 from collections.abc import AsyncIterator
@@ -135,6 +136,9 @@ async def reach(launch: Launch, home: Path, log: Path) -> AsyncIterator[SdkClien
             yield client
         return
     base = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
+    # the user's uv cache (for a uvx form), which is not under the test's HOME
+    base["UV_CACHE_DIR"] = os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    base.update({k: v for k, v in os.environ.items() if k in ("SSL_CERT_FILE", "SSL_CERT_DIR")})
     workdir = home / "elsewhere"  # not the repository: the command must work from anywhere
     workdir.mkdir(exist_ok=True)
     params = StdioServerParameters(
@@ -160,6 +164,19 @@ async def shared_server(home: Path) -> AsyncIterator[Services]:
 async def test_printed_form_starts_and_works_without_a_token(
     tmp_path: Path, client: str, transport: str
 ) -> None:
+    await check_form(tmp_path, client, transport)
+
+
+async def test_uvx_form_works_from_any_directory(tmp_path: Path) -> None:
+    """``--command "uvx --from <this checkout> scs"``: nothing installed, uv builds and runs
+    it (cached after the first run)."""
+    if shutil.which("uvx") is None:
+        pytest.skip("uvx is not on PATH")
+    root = Path(__file__).resolve().parents[2]
+    await check_form(tmp_path, "gemini", "stdio", "--command", f"uvx --from {root} scs")
+
+
+async def check_form(tmp_path: Path, client: str, transport: str, *options: str) -> None:
     home = tmp_path / "home"
     kind = client.split("-")[0]
     agent_id = f"{kind}-1"
@@ -167,7 +184,7 @@ async def test_printed_form_starts_and_works_without_a_token(
         _, key = await services.auth.keys.create("for-client", AGENT_CEILING, [agent_id])
         async with serve_http(services) as url:
             code, out, err = scs(home, "client-config", client, "--transport", transport,
-                                 "--url", url)  # fmt: skip
+                                 "--url", url, *options)  # fmt: skip
             assert code == 0, err
             assert key not in out and "auth_token" not in out and "Bearer" not in out
             user_env = {"PATH": os.environ["PATH"], "SCS_API_KEY": key}

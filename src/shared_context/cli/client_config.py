@@ -23,6 +23,7 @@ import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,12 +72,28 @@ class Identity:
 
 
 def default_command() -> list[str]:
-    """The installed console script, by absolute path (clients spawn it from anywhere)."""
+    """The installed console script, by absolute path (clients spawn it from anywhere); run
+    through ``uvx`` (an environment in uv's cache, which uv may delete), the same ``uvx``
+    line."""
     beside = Path(sys.executable).parent / "scs"
+    if "archive-v" in str(beside):
+        return ["uvx", "--from", uvx_source(), "scs"]
     if beside.is_file():
         return [str(beside)]
     found = shutil.which("scs")
     return [found] if found else ["scs"]
+
+
+def uvx_source() -> str:
+    """Where uvx installed this package from: a local path or URL (PEP 610), else PyPI."""
+    try:
+        raw = metadata.distribution("shared-context-server").read_text("direct_url.json")
+        url = str(json.loads(raw or "{}").get("url", ""))
+    except (metadata.PackageNotFoundError, ValueError):
+        url = ""
+    if url.startswith("file://"):
+        return url.removeprefix("file://")
+    return url or "shared-context-server"
 
 
 def _json(value: Any) -> str:
