@@ -41,8 +41,7 @@ def tool(
 AuthToken = Annotated[
     str | None,
     Field(
-        description="Token from authenticate_agent; omit when the connection carries an "
-        "identity (bearer token, X-Agent-Id header or SCS_AGENT_ID).",
+        description="Optional token from authenticate_agent; default: the connection's identity.",
         max_length=4096,
     ),
 ]
