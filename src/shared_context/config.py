@@ -130,8 +130,8 @@ class Settings(BaseSettings):
     )
     cache_enabled: bool = Field(
         default=True,
-        description="Cache sessions and message pages in memory (single-instance SQLite only; "
-        "PostgreSQL deployments read through).",
+        description="Cache sessions and message pages in memory (SQLite: correct across every "
+        "process on the same file, see docs/adr/0006; PostgreSQL deployments read through).",
     )
     cache_window: int = Field(
         default=256, ge=16, le=10_000, description="Recent messages kept per hot session."
@@ -141,6 +141,22 @@ class Settings(BaseSettings):
     )
     cache_ttl_seconds: float = Field(
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
+    )
+    change_poll_seconds: float = Field(
+        default=0.01,
+        ge=0.001,
+        le=1.0,
+        description="SQLite: how often each process checks whether another process on the same "
+        "database committed (one PRAGMA data_version); waits and subscriptions wake within "
+        "about this long for writes made through another process. Cached reads check first "
+        "regardless.",
+    )
+    change_log_retention_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        le=86_400,
+        description="SQLite: age after which rows of the cross-process change log are trimmed. "
+        "A process that was stopped longer than this re-queries everything on waking.",
     )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         default="NORMAL",

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from shared_context.domain.bindings import parse_binding
 from shared_context.domain.clock import Clock
@@ -34,11 +34,20 @@ def key_id_for(key_hash: str) -> str:
 
 
 class KeyRing:
-    def __init__(self, store: Store, clock: Clock, *, recheck_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        recheck_seconds: float = 1.0,
+        fresh: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.on_revoke: list[Callable[[], None]] = []  # e.g. drop cached token checks
         self._store = store
         self._clock = clock
         self._recheck = recheck_seconds
+        # Applies other processes' changes first (their revocations drop remembered keys).
+        self._fresh = fresh
         # Keys verified lately (connection identities verify on every request):
         # hash -> (monotonic time of the lookup, key). Bounded; dropped on local revocation.
         self._verified: dict[str, tuple[float, ApiKey]] = {}
@@ -118,6 +127,9 @@ class KeyRing:
         digest = hash_key(plain) if plain and len(plain) <= MAX_KEY_CHARS else ""
         now = time.monotonic()
         seen = self._verified.get(digest) if digest else None
+        if seen is not None and self._fresh is not None:
+            await self._fresh()
+            seen = self._verified.get(digest)
         if seen is not None and now - seen[0] < self._recheck:
             return seen[1]
         key = await self.verify(plain)

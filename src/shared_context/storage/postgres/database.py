@@ -20,6 +20,9 @@ from shared_context.storage.stats import StorageStats
 
 T = TypeVar("T")
 
+#: Arbitrary constant advisory-lock key for start-up (migrations use their own).
+STARTUP_LOCK_KEY = 0x5C5_0002
+
 
 class PostgresDatabase:
     dialect = "postgresql"
@@ -58,6 +61,22 @@ class PostgresDatabase:
                 raise translate(exc) from exc
             raise
         self._pool = pool
+
+    def change_feed(self) -> None:
+        """Instances carry changes to each other with LISTEN/NOTIFY (events/pg_notify.py)."""
+        return None
+
+    @asynccontextmanager
+    async def startup_lock(self) -> AsyncIterator[None]:
+        """Held while an instance makes the generated secret and first keys, so instances
+        starting at once do it exactly once (a session advisory lock on one connection)."""
+        pool = self._require_pool()
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", STARTUP_LOCK_KEY)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", STARTUP_LOCK_KEY)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

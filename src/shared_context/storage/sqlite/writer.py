@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared_context.domain.errors import ErrorCode, StorageError
 from shared_context.storage.stats import StorageStats
@@ -37,6 +37,16 @@ class _Job:
 
 
 _STOP = object()
+
+
+class BatchObserver(Protocol):
+    """Told about each write transaction from inside it (e.g. to mark its change-log rows)."""
+
+    def before(self, conn: sqlite3.Connection) -> int: ...
+
+    def after(self, conn: sqlite3.Connection, lo: int) -> tuple[int, int] | None: ...
+
+    def failed(self, marked: tuple[int, int] | None) -> None: ...
 
 
 def translate(exc: sqlite3.Error) -> StorageError:
@@ -62,6 +72,7 @@ class SqliteWriter:
         self._stats = stats
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.observer: BatchObserver | None = None
 
     def start(self) -> None:
         ready = threading.Event()
@@ -150,8 +161,11 @@ class SqliteWriter:
         started = time.perf_counter()
         outcomes: list[tuple[bool, Any]] = []
         errors = 0
+        observer = self.observer
+        marked: tuple[int, int] | None = None
         try:
             conn.execute("BEGIN IMMEDIATE")
+            lo = observer.before(conn) if observer is not None else 0
             for job in batch:
                 conn.execute("SAVEPOINT w")
                 try:
@@ -168,9 +182,13 @@ class SqliteWriter:
                 else:
                     conn.execute("RELEASE w")
                     outcomes.append((True, result))
+            if observer is not None:
+                marked = observer.after(conn, lo)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.error("write batch of %d failed to commit: %s", len(batch), exc)
+            if observer is not None:
+                observer.failed(marked)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             failure = translate(exc)
