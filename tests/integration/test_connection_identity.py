@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -16,10 +17,13 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from shared_context.bootstrap import open_services
+from shared_context.domain.errors import AuthError
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, Permission
 from shared_context.services.container import Services
 from shared_context.services.identity import credentials_from_headers
+from tests.conftest import make_settings
 from tests.e2e.live import sdk_call, serve_http, token_for
 from tests.helpers import ADMIN_KEY, AGENT_KEY
 
@@ -193,3 +197,23 @@ async def test_a_revoked_key_stops_its_connections(services: Services) -> None:
         assert (await refused(tina, "list_sessions"))["code"] == "INVALID_API_KEY"
         # Long-lived holders (subscriptions) re-check a held identity the same way as tokens.
         assert await services.store.token_revocation(held.token_id, held.key_id) == (False, True)
+
+
+async def test_a_key_revoked_by_another_process_stops_its_connections_at_once(
+    tmp_path: Path,
+) -> None:
+    """Two stacks on one SQLite file (as two processes): a key revoked through one (e.g.
+    ``scs keys revoke``) is refused by the other on its next request, not after a delay."""
+    data = tmp_path / "data"
+    slow = {"change_poll_seconds": 1.0, "revocation_recheck_seconds": 60.0}
+    async with open_services(make_settings(data, **slow)) as one:
+        _, plain = await one.auth.keys.create("temp", AGENT_CEILING)
+        creds = credentials_from_headers(
+            {k.lower(): v for k, v in identity("tina", key=plain).items()}
+        )
+        async with open_services(make_settings(data, **slow)) as two:
+            assert (await two.auth.identify(creds)).agent_id == "tina"  # remembered for 60 s
+            await one.auth.keys.revoke("temp")
+            with pytest.raises(AuthError) as refused:
+                await two.auth.identify(creds)
+            assert refused.value.code == "INVALID_API_KEY"
