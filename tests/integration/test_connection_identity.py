@@ -217,3 +217,41 @@ async def test_a_key_revoked_by_another_process_stops_its_connections_at_once(
             with pytest.raises(AuthError) as refused:
                 await two.auth.identify(creds)
             assert refused.value.code == "INVALID_API_KEY"
+
+
+async def test_legacy_subscriptions_use_the_connection_identity(services: Services) -> None:
+    """Protocol 2025-11-25: resources/subscribe with only the connection headers."""
+    import warnings
+
+    import mcp.types as mt
+    from mcp.shared.exceptions import MCPDeprecationWarning
+
+    updates: asyncio.Queue[str] = asyncio.Queue()
+
+    async def inbox(message: object) -> None:
+        if isinstance(message, mt.ResourceUpdatedNotification):
+            updates.put_nowait(str(message.params.uri))
+
+    async with serve_http(services) as url, connect(url, identity("alice")) as alice:
+        sid = (await ok(alice, "create_session", purpose="legacy"))["session_id"]
+        async with connect(url, identity("bob", "gemini"), mode="legacy",
+                           message_handler=inbox) as bob:  # fmt: skip
+            assert bob.protocol_version == "2025-11-25"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await bob.subscribe_resource(f"session://{sid}")
+            # The notification stream opens asynchronously: post until one arrives (bounded).
+            for attempt in range(40):
+                await ok(alice, "add_message", session_id=sid, content=f"public {attempt}")
+                try:
+                    assert await asyncio.wait_for(updates.get(), 0.25) == f"session://{sid}"
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                raise AssertionError("no notification reached the header-identified subscriber")
+        async with connect(url, identity("bob", key="wrong-key-0123456789"), mode="legacy") as bad:
+            with pytest.raises(MCPError) as info, warnings.catch_warnings():
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await bad.subscribe_resource(f"session://{sid}")
+            assert info.value.error.data == {"code": "INVALID_API_KEY"}
