@@ -25,7 +25,7 @@ def test_status_prints_health_and_figures(running_server: ServerProcess, tmp_pat
     result = CliRunner().invoke(app, ["status", "--url", base, "--admin-key", BENCH_ADMIN_KEY])
     assert result.exit_code == 0, result.output
     assert "health: 200" in result.output
-    assert "totals_messages" in result.output
+    assert "database_rows[messages]" in result.output
     without_key = CliRunner().invoke(
         app, ["status", "--url", base, "--data-dir", str(tmp_path)], env={"SCS_ADMIN_API_KEY": ""}
     )
@@ -46,7 +46,7 @@ def test_status_reads_the_generated_admin_key_from_the_data_directory(tmp_path: 
             env={"SCS_ADMIN_API_KEY": "", "SCS_DATA_DIR": ""},
         )
     assert result.exit_code == 0, result.output
-    assert "totals_messages" in result.output
+    assert "database_rows[messages]" in result.output
 
 
 def test_status_of_an_unreachable_server_fails() -> None:

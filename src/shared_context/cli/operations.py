@@ -20,13 +20,12 @@ from shared_context.mcp.tools.admin import tool_docs
 from shared_context.services import docs as docs_service
 
 KEY_FIGURES = (
-    "scs_totals_sessions",
-    "scs_totals_messages",
-    "scs_totals_memory_entries",
-    "scs_totals_uptime_seconds",
+    "scs_database_rows",
+    "scs_database_writes_last_24h",
     "scs_database_size_bytes",
-    "scs_database_write_p95_ms",
-    "scs_coordination_active_agents",
+    "scs_active_agents",
+    "scs_locks_held",
+    "scs_subscriptions",
     "scs_migration_should_migrate",
 )
 
@@ -76,7 +75,9 @@ def status(
     for family in text_string_to_metric_families(metrics.text):
         if family.name in KEY_FIGURES:
             for sample in family.samples:
-                typer.echo(f"{family.name.removeprefix('scs_'):<28} {sample.value:g}")
+                label = ",".join(sample.labels.values())
+                name = family.name.removeprefix("scs_") + (f"[{label}]" if label else "")
+                typer.echo(f"{name:<32} {sample.value:g}")
     if health.status_code != 200:
         raise typer.Exit(1)
 

@@ -35,7 +35,7 @@ def build_mcp(app: Services) -> FastMCP:
         instructions=INSTRUCTIONS,
         version=__version__,
         middleware=[
-            ErrorMiddleware(app.metrics.record_tool),
+            ErrorMiddleware(app.metrics.calls),
             ToolsetFilter(app.settings.toolsets),
         ],
         mask_error_details=True,
