@@ -440,11 +440,6 @@ def quiet_server(tmp_path: Path) -> Iterator[ServerProcess]:
         yield srv
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the cross-process event bus on one SQLite file (issue 17); the stream "
-    "consumes the bus like wait_for_messages, so it is live across processes once that lands",
-)
 async def test_post_from_another_process_appears_live(
     browser: Any, quiet_server: ServerProcess, tmp_path: Path
 ) -> None:
