@@ -60,6 +60,8 @@ from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
+from shared_context.telemetry.calls import note_caller
+from shared_context.telemetry.tracing import Tracing
 from shared_context.web.app import build_routes
 from shared_context.web.dashboard import Dashboard
 from shared_context.web.limits import BodySizeLimit
@@ -178,10 +180,16 @@ def _short_id(plain: str) -> str:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     store = store or build_store(settings)
+    tracing = tracing or Tracing()
+    store.instruments.tracing = tracing
     await store.start()
     bridge: PgNotifyBridge | None = None
     relay: ChangeRelay | None = None
@@ -250,7 +258,8 @@ async def open_services(
             retention_seconds=settings.audit_retention_days * 86400,
             purge_batch=settings.memory_sweep_batch,
         )
-        metrics = MetricsService(store, clock)
+        metrics = MetricsService(store, clock, tracing)
+        auth.on_authenticated(note_caller)
         coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
         auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()

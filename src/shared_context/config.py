@@ -113,13 +113,13 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
     )
     change_poll_seconds: float = Field(
-        default=0.01,
+        default=0.02,
         ge=0.001,
         le=1.0,
-        description="SQLite: how often each process checks whether another process on the same "
-        "database committed (one PRAGMA data_version); waits and subscriptions wake within "
-        "about this long for writes made through another process. Cached reads check first "
-        "regardless.",
+        description="SQLite: how often each process checks, off its event loop, whether another "
+        "process on the same database committed (one PRAGMA data_version); waits and "
+        "subscriptions wake within about this long for writes made through another process. "
+        "Cached reads check first regardless.",
     )
     change_log_retention_seconds: float = Field(
         default=600.0,
@@ -135,6 +135,11 @@ class Settings(BaseSettings):
         "lower write throughput.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "text", "json"] = Field(
+        default="auto",
+        description="Log line format on stderr: text (for people), json (one object per line, "
+        "for log pipelines), or auto: text when stderr is a terminal, json otherwise.",
+    )
     memory_max_value_bytes: int = Field(
         default=64 * 1024,
         ge=16,
