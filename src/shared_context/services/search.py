@@ -23,7 +23,6 @@ precision on the relevance corpus, see ``bench/search.py``):
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -39,12 +38,12 @@ from shared_context.domain.models import Message, MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int, check_text, decode_cursor, encode_cursor
 from shared_context.services.messages import MessageService
+from shared_context.services.search_text import NormalisedTexts, metadata_strings
 from shared_context.services.sessions import SessionService
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, SearchStore
 
 QUERY_MAX_CHARS = 500
 PREVIEW_MAX_CHARS = 200
-METADATA_MAX_STRINGS = 200
 ELLIPSIS = "…"
 WORD_EDGES = ".,;:!?()[]{}<>\"'`"
 SCORE_CHAR_BUDGET = 1_000_000  # characters scored per search, candidates and window together
@@ -63,21 +62,6 @@ def score_text(query: str, text: str) -> float:
     return max(window, words(query, text))
 
 
-def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
-    """The string values of a metadata object, depth first, at most ``limit`` of them."""
-    found: list[str] = []
-    stack: list[Any] = [value]
-    while stack and len(found) < limit:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-    return found
-
-
 def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
     """At most ``max_chars`` of ``text`` around its best match for ``query``."""
     if len(text) <= max_chars:
@@ -93,16 +77,6 @@ def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if start + body < len(text) else ""
     return prefix + snippet + suffix
-
-
-def metadata_text(metadata_json: str) -> str:
-    """The string values of stored metadata, joined: what the index matched too."""
-    if metadata_json in ("", "{}"):
-        return ""
-    try:
-        return " ".join(metadata_strings(json.loads(metadata_json)))
-    except ValueError:
-        return ""
 
 
 def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
@@ -145,16 +119,22 @@ class TermOverlap:
     """Text relevance for ties: 2 per query term present as a whole word, 1 as a substring."""
 
     def __init__(self, needle: str) -> None:
-        edge = "[\\s" + re.escape(WORD_EDGES) + "]"
-        self._terms = [
-            (t, re.compile(f"(?:^|{edge}){re.escape(t)}(?:$|{edge})")) for t in needle.split()
-        ]
+        self._terms = needle.split()
+        self._patterns: dict[str, re.Pattern[str]] = {}  # compiled on a term's first hit
+
+    def _whole(self, term: str) -> re.Pattern[str]:
+        pattern = self._patterns.get(term)
+        if pattern is None:
+            edge = "[\\s" + re.escape(WORD_EDGES) + "]"
+            pattern = re.compile(f"(?:^|{edge}){re.escape(term)}(?:$|{edge})")
+            self._patterns[term] = pattern
+        return pattern
 
     def __call__(self, text: str) -> int:
         total = 0
-        for term, whole in self._terms:
+        for term in self._terms:
             if term in text:  # cheap test first; the pattern only runs on a hit
-                total += 2 if whole.search(text) else 1
+                total += 2 if self._whole(term).search(text) else 1
         return total
 
 
@@ -174,16 +154,23 @@ def within_budget(candidates: list[Candidate], budget: list[int]) -> list[Candid
 
 
 def score_candidates(
-    needle: str, candidates: list[Candidate], search_metadata: bool, threshold: float
+    needle: str,
+    candidates: list[Candidate],
+    search_metadata: bool,
+    threshold: float,
+    normalised: NormalisedTexts | None = None,
 ) -> list[_Scored]:
-    """Score candidates on content and (optionally) metadata; keep those at the threshold."""
+    """Score candidates on content and (optionally) metadata; keep those at the threshold.
+    ``normalised`` caches each message's lower-cased texts across searches."""
     if not candidates:
         return []
-    lowered_content = [c.content.lower() for c in candidates]
+    cache = normalised if normalised is not None else NormalisedTexts(len(candidates))
+    pairs = [cache.get(c.id, c.content, c.metadata_json) for c in candidates]
+    lowered_content = [p[0] for p in pairs]
     content = score_batch(needle, lowered_content, threshold)
     meta = [0.0] * len(candidates)
     if search_metadata:
-        texts = [metadata_text(c.metadata_json).lower() for c in candidates]
+        texts = [p[1] for p in pairs]
         filled = [i for i, t in enumerate(texts) if t]
         for i, score in zip(
             filled, score_batch(needle, [texts[i] for i in filled], threshold), strict=True
@@ -238,6 +225,7 @@ class SearchService:
         self._messages = messages
         self._candidate_limit = candidate_limit
         self._fallback_window = fallback_window
+        self._normalised = NormalisedTexts()
 
     async def search_context(
         self,
@@ -272,7 +260,7 @@ class SearchService:
         )
         budget = [SCORE_CHAR_BUDGET]
         candidates = within_budget(candidates, budget)
-        scored = score_candidates(needle, candidates, search_metadata, threshold)
+        scored = score_candidates(needle, candidates, search_metadata, threshold, self._normalised)
         # Widen to the recent window when the index yields too few candidates to fill the page
         # (short queries) or none of them reaches the threshold (heavy typos). A verbatim hit
         # means the index saw the text as typed: nothing to widen for.
@@ -284,7 +272,9 @@ class SearchService:
             )
             seen = {c.id for c in candidates}
             fresh = within_budget([c for c in recent if c.id not in seen], budget)
-            scored.extend(score_candidates(needle, fresh, search_metadata, threshold))
+            scored.extend(
+                score_candidates(needle, fresh, search_metadata, threshold, self._normalised)
+            )
             considered += len(fresh)
         scored.sort(key=_Scored.key)
         results = [self._result(needle, s) for s in scored[:page]]

@@ -1,0 +1,95 @@
+"""Normalised search text per message, cached: the lower-cased content and metadata strings.
+
+Scoring a search lower-cases every candidate's content and parses its metadata JSON to join
+its string values. The same messages are candidates of many searches (the recent window is
+scored whenever a search widens), so the normalised pair is kept per message id. A message's
+content and metadata never change after it is written (only its visibility does, and the
+candidate query filters visibility), yet an entry is used only when the stored raw text is
+equal to the row's, so a reused id or an edited row can never be scored on stale text.
+
+Bounded twice: by entries and by the characters held (raw and normalised), least recently
+used out first. Visibility is never decided here: the cache only ever sees rows the
+candidate query already returned to this viewer, and it returns text, never rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+METADATA_MAX_STRINGS = 200
+DEFAULT_MAX_ENTRIES = 20_000
+DEFAULT_MAX_CHARS = 8_000_000
+
+
+def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
+    """The string values of a metadata object, depth first, at most ``limit`` of them."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+def metadata_text(metadata_json: str) -> str:
+    """The string values of stored metadata, joined: what the index matched too."""
+    if metadata_json in ("", "{}"):
+        return ""
+    try:
+        return " ".join(metadata_strings(json.loads(metadata_json)))
+    except ValueError:
+        return ""
+
+
+class NormalisedTexts:
+    """Per message id: (raw content, raw metadata JSON) -> (lowered content, lowered metadata
+    text). Used from the event loop only (no lock)."""
+
+    def __init__(
+        self, max_entries: int = DEFAULT_MAX_ENTRIES, max_chars: int = DEFAULT_MAX_CHARS
+    ) -> None:
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+        self._chars = 0
+        self._data: OrderedDict[int, tuple[str, str, str, str]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def chars(self) -> int:
+        return self._chars
+
+    def get(self, message_id: int, content: str, metadata_json: str) -> tuple[str, str]:
+        entry = self._data.get(message_id)
+        if entry is not None and entry[0] == content and entry[1] == metadata_json:
+            self._data.move_to_end(message_id)
+            self.hits += 1
+            return entry[2], entry[3]
+        self.misses += 1
+        lowered = content.lower()
+        meta = metadata_text(metadata_json).lower()
+        self._store(message_id, (content, metadata_json, lowered, meta))
+        return lowered, meta
+
+    def _store(self, message_id: int, entry: tuple[str, str, str, str]) -> None:
+        size = sum(len(part) for part in entry)
+        if size > self._max_chars // 4:  # one huge message never flushes the whole cache
+            return
+        old = self._data.pop(message_id, None)
+        if old is not None:
+            self._chars -= sum(len(part) for part in old)
+        self._data[message_id] = entry
+        self._chars += size
+        while len(self._data) > self._max_entries or self._chars > self._max_chars:
+            _, dropped = self._data.popitem(last=False)
+            self._chars -= sum(len(part) for part in dropped)
