@@ -38,7 +38,7 @@ from shared_context.domain.models import Message, MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int, check_text, decode_cursor, encode_cursor
 from shared_context.services.messages import MessageService
-from shared_context.services.search_text import NormalisedTexts, metadata_strings
+from shared_context.services.search_text import NormalisedTexts, Words, metadata_strings
 from shared_context.services.sessions import SessionService
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, SearchStore
 
@@ -79,13 +79,27 @@ def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
     return prefix + snippet + suffix
 
 
-def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
-    """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++)."""
+def score_batch(
+    query: str, texts: list[str], cutoff: float, words: list[Words] | None = None
+) -> list[float]:
+    """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++).
+
+    ``words``: each text's distinct words (``Words.of``), to skip the word-set pass on texts it
+    cannot score at the cutoff (see ``word_set_reachable``); results are the same without."""
     scores = [0.0] * len(texts)
     if len(query.split()) > 1:  # one word: the best window decides, skip the word-set pass
-        for _, score, index in process.extract(
-            query, texts, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
+        indices = list(range(len(texts)))
+        if words is not None:
+            asked = Words.of(query)
+            indices = [i for i in indices if word_set_reachable(asked, words[i], cutoff)]
+        for _, score, position in process.extract(
+            query,
+            [texts[i] for i in indices],
+            scorer=fuzz.token_set_ratio,
+            limit=None,
+            score_cutoff=cutoff,
         ):
+            index = indices[position]
             # A text whose few words all occur in the query is no full match of it.
             short = len(texts[index]) < len(query)
             scores[index] = fuzz.token_sort_ratio(query, texts[index]) if short else score
@@ -98,6 +112,21 @@ def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
         window = score if len(texts[index]) >= len(query) else fuzz.ratio(query, texts[index])
         scores[index] = max(scores[index], window)
     return scores
+
+
+def word_set_reachable(query: Words, text: Words, cutoff: float) -> bool:
+    """Whether ``token_set_ratio`` can reach ``cutoff`` for this text. With no word in common
+    it is the indel ratio of the two joined word sets, at most ``200 * shorter / (sum of the
+    lengths)`` (an indel distance is at least the length difference); a text of many words
+    none of which the query shares cannot reach it. Conservative by a margin: never skips a
+    text that could score."""
+    if cutoff <= 0 or not query.distinct.isdisjoint(text.distinct):
+        return True
+    total = query.joined_length + text.joined_length
+    if total == 0:
+        return False
+    bound = 200.0 * min(query.joined_length, text.joined_length) / total
+    return bound >= cutoff - 0.5
 
 
 @dataclass(slots=True)
@@ -165,16 +194,19 @@ def score_candidates(
     if not candidates:
         return []
     cache = normalised if normalised is not None else NormalisedTexts(len(candidates))
-    pairs = [cache.get(c.id, c.content, c.metadata_json) for c in candidates]
-    lowered_content = [p[0] for p in pairs]
-    content = score_batch(needle, lowered_content, threshold)
+    normal = [cache.get(c.id, c.content, c.metadata_json) for c in candidates]
+    lowered_content = [n.content for n in normal]
+    content = score_batch(needle, lowered_content, threshold, [n.content_words for n in normal])
     meta = [0.0] * len(candidates)
     if search_metadata:
-        texts = [p[1] for p in pairs]
-        filled = [i for i, t in enumerate(texts) if t]
-        for i, score in zip(
-            filled, score_batch(needle, [texts[i] for i in filled], threshold), strict=True
-        ):
+        filled = [i for i, n in enumerate(normal) if n.metadata]
+        batch = score_batch(
+            needle,
+            [normal[i].metadata for i in filled],
+            threshold,
+            [normal[i].metadata_words for i in filled],
+        )
+        for i, score in zip(filled, batch, strict=True):
             meta[i] = score
     overlap = TermOverlap(needle)
     kept = []

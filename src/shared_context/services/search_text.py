@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 METADATA_MAX_STRINGS = 200
@@ -48,6 +49,32 @@ def metadata_text(metadata_json: str) -> str:
         return ""
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A text's distinct words (RapidFuzz splits on whitespace as ``str.split`` does) and the
+    length of those words joined by single spaces: what ``token_set_ratio`` compares."""
+
+    distinct: frozenset[str]
+    joined_length: int
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        distinct = frozenset(text.split())
+        joined = sum(map(len, distinct)) + max(0, len(distinct) - 1)
+        return cls(distinct, joined)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    content: str  # lower-cased content
+    metadata: str  # lower-cased metadata string values, joined
+    content_words: Words
+    metadata_words: Words
+
+    def size(self) -> int:
+        return 2 * (len(self.content) + len(self.metadata))
+
+
 class NormalisedTexts:
     """Per message id: (raw content, raw metadata JSON) -> (lowered content, lowered metadata
     text). Used from the event loop only (no lock)."""
@@ -58,7 +85,8 @@ class NormalisedTexts:
         self._max_entries = max_entries
         self._max_chars = max_chars
         self._chars = 0
-        self._data: OrderedDict[int, tuple[str, str, str, str]] = OrderedDict()
+        # id -> (raw content, raw metadata JSON, normalised): raw text is the validity check.
+        self._data: OrderedDict[int, tuple[str, str, Normalised]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -67,29 +95,35 @@ class NormalisedTexts:
 
     @property
     def chars(self) -> int:
+        """Characters held, raw and normalised (word sets counted as a copy of the text)."""
         return self._chars
 
-    def get(self, message_id: int, content: str, metadata_json: str) -> tuple[str, str]:
+    def get(self, message_id: int, content: str, metadata_json: str) -> Normalised:
         entry = self._data.get(message_id)
         if entry is not None and entry[0] == content and entry[1] == metadata_json:
             self._data.move_to_end(message_id)
             self.hits += 1
-            return entry[2], entry[3]
+            return entry[2]
         self.misses += 1
         lowered = content.lower()
         meta = metadata_text(metadata_json).lower()
-        self._store(message_id, (content, metadata_json, lowered, meta))
-        return lowered, meta
+        normalised = Normalised(lowered, meta, Words.of(lowered), Words.of(meta))
+        self._store(message_id, (content, metadata_json, normalised))
+        return normalised
 
-    def _store(self, message_id: int, entry: tuple[str, str, str, str]) -> None:
-        size = sum(len(part) for part in entry)
+    @staticmethod
+    def _size(entry: tuple[str, str, Normalised]) -> int:
+        return len(entry[0]) + len(entry[1]) + entry[2].size()
+
+    def _store(self, message_id: int, entry: tuple[str, str, Normalised]) -> None:
+        size = self._size(entry)
         if size > self._max_chars // 4:  # one huge message never flushes the whole cache
             return
         old = self._data.pop(message_id, None)
         if old is not None:
-            self._chars -= sum(len(part) for part in old)
+            self._chars -= self._size(old)
         self._data[message_id] = entry
         self._chars += size
         while len(self._data) > self._max_entries or self._chars > self._max_chars:
             _, dropped = self._data.popitem(last=False)
-            self._chars -= sum(len(part) for part in dropped)
+            self._chars -= self._size(dropped)
