@@ -60,7 +60,10 @@ from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
 from shared_context.storage.sqlite.memory import SqliteMemoryStore
 from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
+from shared_context.telemetry.calls import note_caller
+from shared_context.telemetry.tracing import Tracing
 from shared_context.web.app import build_routes
+from shared_context.web.dashboard import Dashboard
 from shared_context.web.limits import BodySizeLimit
 
 log = logging.getLogger("shared_context")
@@ -177,10 +180,16 @@ def _short_id(plain: str) -> str:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     store = store or build_store(settings)
+    tracing = tracing or Tracing()
+    store.instruments.tracing = tracing
     await store.start()
     bridge: PgNotifyBridge | None = None
     relay: ChangeRelay | None = None
@@ -249,7 +258,8 @@ async def open_services(
             retention_seconds=settings.audit_retention_days * 86400,
             purge_batch=settings.memory_sweep_batch,
         )
-        metrics = MetricsService(store, clock)
+        metrics = MetricsService(store, clock, tracing)
+        auth.on_authenticated(note_caller)
         coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
         auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
@@ -424,9 +434,10 @@ def build_http_app(app: Services, mcp: FastMCP | None = None) -> Starlette:
     mcp = mcp or build_mcp(app)
     mcp_app = mcp.http_app(path="/mcp", host_origin_protection=False)
     settings = app.settings
+    dashboard = Dashboard(app)
     return Starlette(
-        routes=[*build_routes(app), Mount("/", app=mcp_app)],
-        lifespan=mcp_app.lifespan,
+        routes=[*build_routes(app), *dashboard.routes(), Mount("/", app=mcp_app)],
+        lifespan=dashboard.lifespan(mcp_app.lifespan),
         middleware=[
             Middleware(
                 HostOriginGuardMiddleware,

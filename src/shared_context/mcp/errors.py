@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -15,6 +13,7 @@ from fastmcp.tools.base import ToolResult
 from mcp import types as mcp_types
 
 from shared_context.domain.errors import ErrorCode, SharedContextError
+from shared_context.telemetry.calls import Call, CallRecorder
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +57,37 @@ def quiet_expected_errors() -> None:
 
 class ErrorMiddleware(Middleware):
     """Around every tool call: a failure becomes the error result, and the call is measured
-    (name, seconds, success) for metrics. One layer for both keeps the per-call cost low."""
+    (histogram, counters, span, log line: ``telemetry.calls``). One layer for both keeps the
+    per-call cost low."""
 
-    def __init__(self, record: Callable[[str, float, bool], None] | None = None) -> None:
+    def __init__(self, calls: CallRecorder | None = None) -> None:
         quiet_expected_errors()
-        self._record = record
+        self._calls = calls
 
     async def on_call_tool(
         self,
         context: MiddlewareContext[mcp_types.CallToolRequestParams],
         call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
     ) -> ToolResult:
-        started = time.perf_counter()
+        if self._calls is None:
+            return await self._answer(context, call_next, None)
+        with self._calls.call(context.message.name) as call:
+            return await self._answer(context, call_next, call)
+
+    async def _answer(
+        self,
+        context: MiddlewareContext[mcp_types.CallToolRequestParams],
+        call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
+        call: Call | None,
+    ) -> ToolResult:
         try:
             result = await call_next(context)
         except Exception as exc:
             result = self.to_result(exc, context.message.name)
-        if self._record is not None:
-            self._record(context.message.name, time.perf_counter() - started, not result.is_error)
+            if call is not None and isinstance(exc, NotFoundError | DisabledError):
+                call.unknown_tool()
+        if call is not None and result.is_error:
+            call.failed(_code_of(result))
         return result
 
     @staticmethod
@@ -101,6 +113,12 @@ class ErrorMiddleware(Middleware):
                 "message": "The server hit an unexpected error; it has been logged.",
             }
         )
+
+
+def _code_of(result: ToolResult) -> str:
+    body = result.structured_content
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ErrorCode.INTERNAL_ERROR.value
 
 
 def _invalid(message: str) -> ToolResult:

@@ -7,9 +7,11 @@ read back). The relay publishes them on the local bus as ``origin="remote"`` eve
 read cache bumps its versions and waiters, subscriptions and streams wake, each applying the
 visibility rule to the real message exactly as for a local write.
 
-Two paths call it: a poll task (every ``poll_seconds``: wake-ups within that) and ``fresh()``,
-which every cached read awaits first. ``fresh()`` costs one ``PRAGMA data_version`` when
-nothing changed, so a cache never serves data older than the last commit of any process.
+Two paths call it: the feed's watcher thread (it checks every ``poll_seconds`` off the event
+loop and wakes the relay only when something was committed: wake-ups within that, and an idle
+process costs almost nothing) and ``fresh()``, which every cached read awaits first. ``fresh()``
+costs one ``PRAGMA data_version`` when nothing changed, so a cache never serves data older
+than the last commit of any process.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Reads of the change log in one catch-up (each up to the feed's own row limit).
 MAX_READS_PER_CATCH_UP = 100
+#: The relay also looks on its own this often, should a watcher's wake-up ever be missed.
+SAFETY_POLL_SECONDS = 1.0
 _KINDS = {kind.value: kind for kind in EventKind}
 
 
@@ -37,6 +41,7 @@ class ChangeRelay:
         self._poll = poll_seconds
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
         self.counters = {
             "checks": 0,
             "catch_ups": 0,
@@ -100,10 +105,20 @@ class ChangeRelay:
                 )
             )
 
-    # --- poll task ---------------------------------------------------------------------------
+    # --- watcher-driven task ------------------------------------------------------------------
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="scs-changes")
+        if self._task is not None:
+            return
+        loop = asyncio.get_running_loop()
+        kick = asyncio.Event()
+        self._kick = kick
+
+        def on_change() -> None:  # from the watcher thread
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(kick.set)
+
+        self._feed.watch(on_change, self._poll)
+        self._task = loop.create_task(self._run(), name="scs-changes")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -113,15 +128,22 @@ class ChangeRelay:
                 await task
 
     async def _run(self) -> None:
+        kick = self._kick
         backoff = self._poll
         while True:
-            await asyncio.sleep(backoff)
+            # The watcher kicks on every commit; the timeout is a safety net that also retries
+            # after a failed read.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kick.wait(), SAFETY_POLL_SECONDS)
+            kick.clear()
             try:
                 await self.fresh()
             except Exception as exc:  # the database hiccuped: keep watching, slower
                 self.counters["errors"] += 1
                 log.warning("reading cross-process changes failed: %s", exc)
                 backoff = min(max(backoff * 2, self._poll), 1.0)
+                await asyncio.sleep(backoff)
+                kick.set()  # try again
             else:
                 backoff = self._poll
 

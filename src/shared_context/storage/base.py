@@ -23,6 +23,7 @@ from shared_context.domain.models import (
     Visibility,
 )
 from shared_context.storage.changes import ChangeFeed
+from shared_context.storage.stats import StorageStats
 
 
 class Store(Protocol):
@@ -47,6 +48,11 @@ class Store(Protocol):
         ...
 
     def stats(self) -> dict[str, Any]: ...
+
+    @property
+    def instruments(self) -> StorageStats:
+        """The adapter's Prometheus instruments and tracing hooks."""
+        ...
 
     async def size_bytes(self) -> int: ...
 

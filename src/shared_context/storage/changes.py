@@ -9,6 +9,7 @@ the real row exactly as they do for a local write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,6 +46,11 @@ class ChangeFeed(Protocol):
 
     async def read(self) -> ChangeBatch:
         """Everything committed since the last read (bounded per call; call until empty)."""
+        ...
+
+    def watch(self, on_change: Callable[[], None], interval: float) -> None:
+        """Call ``on_change`` (from another thread) soon after any connection commits; checks
+        every ``interval`` seconds off the event loop, so an idle process costs ~nothing."""
         ...
 
     async def trim(self, older_than: float) -> int:

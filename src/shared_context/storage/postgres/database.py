@@ -93,13 +93,14 @@ class PostgresDatabase:
         """A pooled connection for reads (autocommit statements)."""
         pool = self._require_pool()
         started = time.perf_counter()
-        try:
-            async with pool.acquire() as conn:
-                yield conn
-        except DRIVER_ERRORS as exc:
-            raise translate(exc) from exc
-        finally:
-            self._stats.record_read(time.perf_counter() - started)
+        with self._stats.span("scs.db.read"):
+            try:
+                async with pool.acquire() as conn:
+                    yield conn
+            except DRIVER_ERRORS as exc:
+                raise translate(exc) from exc
+            finally:
+                self._stats.record_read(time.perf_counter() - started)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -108,16 +109,17 @@ class PostgresDatabase:
         started = time.perf_counter()
         failed = 1
         self._stats.enqueued()  # in flight until record_write_latency below
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                yield conn
-            failed = 0
-        except DRIVER_ERRORS as exc:
-            raise translate(exc) from exc
-        finally:
-            elapsed = time.perf_counter() - started
-            self._stats.record_batch(1, failed, elapsed)
-            self._stats.record_write_latency(elapsed)
+        with self._stats.span("scs.db.write"):
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    yield conn
+                failed = 0
+            except DRIVER_ERRORS as exc:
+                raise translate(exc) from exc
+            finally:
+                elapsed = time.perf_counter() - started
+                self._stats.record_batch(1, failed, elapsed)
+                self._stats.record_write_latency(elapsed)
 
     async def read(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         async with self.connection() as conn:
@@ -147,6 +149,10 @@ class PostgresDatabase:
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
+
+    @property
+    def instruments(self) -> StorageStats:
+        return self._stats
 
     async def size_bytes(self) -> int:
         async with self.connection() as conn:

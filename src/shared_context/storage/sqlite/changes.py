@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,8 @@ class SqliteChangeFeed:
         self._watch: sqlite3.Connection | None = None
         self._seen_version = -1
         self._last_seq = 0
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     async def start(self) -> None:
         """Begin at the present: changes committed before this process started are not news."""
@@ -107,9 +110,39 @@ class SqliteChangeFeed:
         self._last_seq = last_seq(conn)
 
     def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
         if self._watch is not None:
             self._watch.close()
             self._watch = None
+
+    def watch(self, on_change: Callable[[], None], interval: float) -> None:
+        """A thread with its own connection asks ``PRAGMA data_version`` every ``interval``
+        and calls ``on_change`` when it moved. Off the event loop: an idle server wakes its
+        loop only when something was committed."""
+        if self._watcher is not None:
+            return
+        self._stop.clear()
+        conn = connect(self._path, busy_timeout_ms=self._busy, synchronous="NORMAL", readonly=True)
+
+        def run() -> None:
+            try:
+                seen = int(conn.execute("PRAGMA data_version").fetchone()[0])
+                while not self._stop.wait(interval):
+                    try:
+                        now = int(conn.execute("PRAGMA data_version").fetchone()[0])
+                    except sqlite3.Error:
+                        continue  # a passing fault; the next tick asks again
+                    if now != seen:
+                        seen = now
+                        on_change()
+            finally:
+                conn.close()
+
+        self._watcher = threading.Thread(target=run, name="scs-change-watch", daemon=True)
+        self._watcher.start()
 
     def _data_version(self) -> int:
         assert self._watch is not None

@@ -146,6 +146,10 @@ class SqliteStore(KeyTables):
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
 
+    @property
+    def instruments(self) -> StorageStats:
+        return self._stats
+
     async def size_bytes(self) -> int:
         total = 0
         for suffix in ("", "-wal"):

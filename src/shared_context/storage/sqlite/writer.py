@@ -34,6 +34,7 @@ class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     queued_at: float
+    span: Any = None  # the caller's write span, when tracing
 
 
 _STOP = object()
@@ -105,9 +106,10 @@ class SqliteWriter:
                 raise StorageError("The server is shutting down; the write was not accepted.")
             loop = asyncio.get_running_loop()
             future: asyncio.Future[T] = loop.create_future()
-            self._stats.enqueued()
-            self._queue.put(_Job(fn, future, loop, time.perf_counter()))
-            return await future
+            with self._stats.span("scs.db.write") as span:
+                self._stats.enqueued()
+                self._queue.put(_Job(fn, future, loop, time.perf_counter(), span))
+                return await future
 
     async def submit_outside_transaction(self, fn: WriteFn[T]) -> T:
         """Run ``fn`` on the write connection between batches (checkpoints, PRAGMA optimize)."""
@@ -146,7 +148,14 @@ class SqliteWriter:
                     stopping = True
                     break
                 batch.append(item)
-            self._run_batch(conn, batch)
+            if self._stats.tracing.enabled:
+                parents = [job.span for job in batch if job.span is not None]
+                with self._stats.tracing.span_for(
+                    "scs.db.write_batch", parents, {"scs.db.batch_size": len(batch)}
+                ):
+                    self._run_batch(conn, batch)
+            else:
+                self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         inside: list[_Job] = []
