@@ -23,7 +23,6 @@ from shared_context.storage.sqlite.search import (
     EXACT_ANCHORS,
     MAX_LONG_PROBES,
     _holds_all,
-    choose_pieces,
     longer_pieces,
     query_terms,
     query_trigrams,
@@ -129,35 +128,38 @@ class PostgresSearch:
         params = [*match_params(pieces, content_only), *filters.params, limit]
         return [tuple(r) for r in await conn.fetch(pg(sql), *params)]
 
-    async def _counts(self, conn: Any, pieces: list[str], content_only: bool) -> list[int]:
-        """Each piece's row count, capped at ``probe_cap + 1``: one statement for all."""
-        if not pieces:
-            return []
-        one = (
-            f"(SELECT count(*) FROM (SELECT 1 FROM messages m "
-            f"WHERE {match_sql(1, 'OR', content_only)} LIMIT ?) AS hits)"
+    async def _count(self, conn: Any, piece: str, content_only: bool) -> int:
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM messages m "
+            f"WHERE {match_sql(1, 'OR', content_only)} LIMIT ?) AS hits"
         )
-        params: list[Any] = []
-        for piece in pieces:
-            params += [*match_params([piece], content_only), self._probe_cap + 1]
-        row = await conn.fetchrow(pg("SELECT " + ", ".join([one] * len(pieces))), *params)
-        return [int(count) for count in row]
+        params = [*match_params([piece], content_only), self._probe_cap + 1]
+        return int(await conn.fetchval(pg(sql), *params))
 
     async def _rare_pieces(self, conn: Any, terms: list[str], content_only: bool) -> list[str]:
         """The most selective pieces whose document counts together fit the budget (the same
         rule as the SQLite backend, counted on the trigram indexes)."""
-        grams = query_trigrams(terms)
-        counts = await self._counts(conn, grams, content_only)
-        common = {g for g, c in zip(grams, counts, strict=True) if c > self._probe_cap}
-        # The longer pieces choose_pieces will ask for, counted up front in one statement.
-        longer = [p for p in longer_pieces(terms) if all(g in common for g in trigrams(p))]
-        longer = longer[:MAX_LONG_PROBES]
-        known = dict(zip(longer, await self._counts(conn, longer, content_only), strict=True))
-        return choose_pieces(
-            terms,
-            grams,
-            counts,
-            self._probe_cap,
-            self._budget,
-            lambda pieces: [known[p] for p in pieces],
-        )
+        counted: list[tuple[int, int, str]] = []
+        common: set[str] = set()
+        for order, gram in enumerate(query_trigrams(terms)):
+            count = await self._count(conn, gram, content_only)
+            if count > self._probe_cap:
+                common.add(gram)
+            elif count:
+                counted.append((count, order, gram))
+        probes = 0
+        for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
+            if probes < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
+                probes += 1
+                count = await self._count(conn, piece, content_only)
+                if 0 < count <= self._probe_cap:
+                    counted.append((count, order, piece))
+        counted.sort()
+        chosen: list[str] = []
+        spent = 0
+        for count, _, piece in counted:
+            if spent + count > self._budget:
+                break
+            chosen.append(piece)
+            spent += count
+        return chosen

@@ -9,9 +9,8 @@ Two index queries produce the candidates, each with a cost bounded whatever the 
 
 - *exact*: messages containing the (up to three) longest terms (AND), newest first; those
   holding every term verbatim are marked exact: they are the best fuzzy matches and win ties.
-- *rare pieces*: each trigram's document count is probed up to ``probe_cap``, all trigrams in
-  one statement of scalar subqueries (a longer piece is probed, in a second such statement,
-  only when all its trigrams are too common to use); the rarest pieces whose counts
+- *rare pieces*: each trigram's document count is probed up to ``probe_cap`` (a longer piece
+  is probed only when all its trigrams are too common to use); the rarest pieces whose counts
   fit the ``budget`` are OR-ed and every message matching one of them is a candidate. Rare
   trigrams survive typos ("colaboration" still shares "lab", "bor" and "ration" with
   "collaboration"), and because only selective postings are read, the cost stays flat from a
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import sqlite3
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,73 +169,44 @@ class SqliteSearch:
         params = [expression, span[0], span[1], *filters.params, limit]
         return list(conn.execute(candidate_sql(filters.sql), params))
 
-    def _counts(self, conn: sqlite3.Connection, pieces: list[str], content_only: bool) -> list[int]:
-        """Each piece's document count, capped at ``probe_cap + 1``: one statement for all."""
-        if not pieces:
-            return []
-        one = (
-            f"(SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?))"
-        )
-        params: list[Any] = []
-        for piece in pieces:
-            params += [
-                match_expression([piece], "OR", content_only=content_only),
-                self._probe_cap + 1,
-            ]
-        row = conn.execute("SELECT " + ", ".join([one] * len(pieces)), params).fetchone()
-        return [int(count) for count in row]
+    def _count(self, conn: sqlite3.Connection, piece: str, content_only: bool) -> int:
+        expression = match_expression([piece], "OR", content_only=content_only)
+        row = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)",
+            (expression, self._probe_cap + 1),
+        ).fetchone()
+        return int(row[0])
 
     def _rare_pieces(
         self, conn: sqlite3.Connection, terms: list[str], content_only: bool
     ) -> list[str]:
         """The most selective pieces whose document counts together fit the budget."""
-        grams = query_trigrams(terms)
-        counts = self._counts(conn, grams, content_only)
-        return choose_pieces(
-            terms,
-            grams,
-            counts,
-            self._probe_cap,
-            self._budget,
-            lambda pieces: self._counts(conn, pieces, content_only),
-        )
-
-
-def choose_pieces(
-    terms: list[str],
-    grams: list[str],
-    counts: list[int],
-    probe_cap: int,
-    budget: int,
-    count_longer: Callable[[list[str]], list[int]],
-) -> list[str]:
-    """The rarest pieces whose counts fit the budget, given each trigram's capped count. A
-    longer piece (``longer_pieces``) matches a subset of each of its trigrams' documents: it is
-    counted (``count_longer``, one batch) only when every one of its trigrams was too common."""
-    counted: list[tuple[int, int, str]] = []
-    common: set[str] = set()
-    for order, (gram, count) in enumerate(zip(grams, counts, strict=True)):
-        if count > probe_cap:
-            common.add(gram)
-        elif count:
-            counted.append((count, order, gram))
-    probes: list[tuple[int, str]] = []
-    for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
-        if len(probes) < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
-            probes.append((order, piece))
-    longer = count_longer([piece for _, piece in probes])
-    for (order, piece), count in zip(probes, longer, strict=True):
-        if 0 < count <= probe_cap:
-            counted.append((count, order, piece))
-    counted.sort()
-    chosen: list[str] = []
-    spent = 0
-    for count, _, piece in counted:
-        if spent + count > budget:
-            break
-        chosen.append(piece)
-        spent += count
-    return chosen
+        counted: list[tuple[int, int, str]] = []
+        common: set[str] = set()
+        for order, gram in enumerate(query_trigrams(terms)):
+            count = self._count(conn, gram, content_only)
+            if count > self._probe_cap:
+                common.add(gram)
+            elif count:
+                counted.append((count, order, gram))
+        probes = 0
+        for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
+            # A longer piece matches a subset of each of its trigrams' documents: it adds
+            # nothing unless every one of its trigrams was too common to use.
+            if probes < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
+                probes += 1
+                count = self._count(conn, piece, content_only)
+                if 0 < count <= self._probe_cap:
+                    counted.append((count, order, piece))
+        counted.sort()
+        chosen: list[str] = []
+        spent = 0
+        for count, _, piece in counted:
+            if spent + count > self._budget:
+                break
+            chosen.append(piece)
+            spent += count
+        return chosen
 
 
 def _holds_all(row: tuple[Any, ...], terms: list[str], content_only: bool) -> bool:
