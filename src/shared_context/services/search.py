@@ -80,18 +80,23 @@ def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
 
 
 def score_batch(
-    query: str, texts: list[str], cutoff: float, words: list[Words] | None = None
+    query: str, texts: list[str], cutoff: float, words: list[Words | None] | None = None
 ) -> list[float]:
     """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++).
 
-    ``words``: each text's distinct words (``Words.of``), to skip the word-set pass on texts it
-    cannot score at the cutoff (see ``word_set_reachable``); results are the same without."""
+    ``words``: each text's distinct words (``Words.of``) or None when not known, to skip the
+    word-set pass on texts it cannot score at the cutoff (see ``word_set_reachable``); results
+    are the same without."""
     scores = [0.0] * len(texts)
     if len(query.split()) > 1:  # one word: the best window decides, skip the word-set pass
         indices = list(range(len(texts)))
         if words is not None:
             asked = Words.of(query)
-            indices = [i for i in indices if word_set_reachable(asked, words[i], cutoff)]
+            indices = [
+                i
+                for i in indices
+                if (known := words[i]) is None or word_set_reachable(asked, known, cutoff)
+            ]
         for _, score, position in process.extract(
             query,
             [texts[i] for i in indices],
@@ -196,7 +201,13 @@ def score_candidates(
     cache = normalised if normalised is not None else NormalisedTexts(len(candidates))
     normal = [cache.get(c.id, c.content, c.metadata_json) for c in candidates]
     lowered_content = [n.content for n in normal]
-    content = score_batch(needle, lowered_content, threshold, [n.content_words for n in normal])
+    several = len(needle.split()) > 1  # only the word-set pass needs the word sets
+    content = score_batch(
+        needle,
+        lowered_content,
+        threshold,
+        [n.content_words if n.reused else None for n in normal] if several else None,
+    )
     meta = [0.0] * len(candidates)
     if search_metadata:
         filled = [i for i, n in enumerate(normal) if n.metadata]
@@ -204,7 +215,9 @@ def score_candidates(
             needle,
             [normal[i].metadata for i in filled],
             threshold,
-            [normal[i].metadata_words for i in filled],
+            [normal[i].metadata_words if normal[i].reused else None for i in filled]
+            if several
+            else None,
         )
         for i, score in zip(filled, batch, strict=True):
             meta[i] = score

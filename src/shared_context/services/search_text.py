@@ -64,14 +64,35 @@ class Words:
         return cls(distinct, joined)
 
 
-@dataclass(frozen=True, slots=True)
 class Normalised:
-    content: str  # lower-cased content
-    metadata: str  # lower-cased metadata string values, joined
-    content_words: Words
-    metadata_words: Words
+    """A message's lower-cased content and metadata text; their word sets on first use (only
+    multi-word queries need them)."""
+
+    __slots__ = ("_content_words", "_metadata_words", "content", "metadata", "reused")
+
+    def __init__(self, content: str, metadata: str) -> None:
+        self.content = content  # lower-cased content
+        self.metadata = metadata  # lower-cased metadata string values, joined
+        self._content_words: Words | None = None
+        self._metadata_words: Words | None = None
+        # Whether a later search found it in the cache: word sets pay for themselves only
+        # on reuse (building them costs about what the word-set pass they can skip costs).
+        self.reused = False
+
+    @property
+    def content_words(self) -> Words:
+        if self._content_words is None:
+            self._content_words = Words.of(self.content)
+        return self._content_words
+
+    @property
+    def metadata_words(self) -> Words:
+        if self._metadata_words is None:
+            self._metadata_words = Words.of(self.metadata)
+        return self._metadata_words
 
     def size(self) -> int:
+        """Characters held, the word sets counted as a copy of the text."""
         return 2 * (len(self.content) + len(self.metadata))
 
 
@@ -103,11 +124,12 @@ class NormalisedTexts:
         if entry is not None and entry[0] == content and entry[1] == metadata_json:
             self._data.move_to_end(message_id)
             self.hits += 1
+            entry[2].reused = True
             return entry[2]
         self.misses += 1
         lowered = content.lower()
         meta = metadata_text(metadata_json).lower()
-        normalised = Normalised(lowered, meta, Words.of(lowered), Words.of(meta))
+        normalised = Normalised(lowered, meta)
         self._store(message_id, (content, metadata_json, normalised))
         return normalised
 
