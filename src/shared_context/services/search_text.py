@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 METADATA_MAX_STRINGS = 200
-DEFAULT_MAX_ENTRIES = 20_000
-DEFAULT_MAX_CHARS = 8_000_000
+DEFAULT_MAX_ENTRIES = 5_000
+DEFAULT_MAX_CHARS = 4_000_000
 
 
 def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
