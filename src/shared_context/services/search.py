@@ -193,13 +193,18 @@ def score_candidates(
     search_metadata: bool,
     threshold: float,
     normalised: NormalisedTexts | None = None,
+    *,
+    keep: bool = True,
 ) -> list[_Scored]:
     """Score candidates on content and (optionally) metadata; keep those at the threshold.
-    ``normalised`` caches each message's lower-cased texts across searches."""
+    ``normalised`` caches each message's lower-cased texts across searches; ``keep``: store
+    the misses (the recent window, scored search after search) or only look them up (index
+    candidates, in a large session mostly different rows each search: storing them cost more
+    than it saved, measured at 10,000 messages)."""
     if not candidates:
         return []
     cache = normalised if normalised is not None else NormalisedTexts(len(candidates))
-    normal = [cache.get(c.id, c.content, c.metadata_json) for c in candidates]
+    normal = [cache.get(c.id, c.content, c.metadata_json, keep=keep) for c in candidates]
     lowered_content = [n.content for n in normal]
     several = len(needle.split()) > 1  # only the word-set pass needs the word sets
     content = score_batch(
@@ -305,7 +310,9 @@ class SearchService:
         )
         budget = [SCORE_CHAR_BUDGET]
         candidates = within_budget(candidates, budget)
-        scored = score_candidates(needle, candidates, search_metadata, threshold, self._normalised)
+        scored = score_candidates(
+            needle, candidates, search_metadata, threshold, self._normalised, keep=False
+        )
         # Widen to the recent window when the index yields too few candidates to fill the page
         # (short queries) or none of them reaches the threshold (heavy typos). A verbatim hit
         # means the index saw the text as typed: nothing to widen for.

@@ -119,7 +119,11 @@ class NormalisedTexts:
         """Characters held, raw and normalised (word sets counted as a copy of the text)."""
         return self._chars
 
-    def get(self, message_id: int, content: str, metadata_json: str) -> Normalised:
+    def get(
+        self, message_id: int, content: str, metadata_json: str, *, keep: bool = True
+    ) -> Normalised:
+        """The normalised texts of a message, from the cache when its raw text is unchanged;
+        a miss is kept only with ``keep`` (rows likely to be scored again)."""
         entry = self._data.get(message_id)
         if entry is not None and entry[0] == content and entry[1] == metadata_json:
             self._data.move_to_end(message_id)
@@ -130,7 +134,8 @@ class NormalisedTexts:
         lowered = content.lower()
         meta = metadata_text(metadata_json).lower()
         normalised = Normalised(lowered, meta)
-        self._store(message_id, (content, metadata_json, normalised))
+        if keep:
+            self._store(message_id, (content, metadata_json, normalised))
         return normalised
 
     @staticmethod
