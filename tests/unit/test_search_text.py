@@ -61,3 +61,11 @@ def test_score_batch_is_the_same_with_and_without_word_sets() -> None:
     for query in query_mix(corpus, 60):
         asked = query.text.lower()
         assert score_batch(asked, texts, 60, words) == score_batch(asked, texts, 60)
+
+
+def test_lookups_without_keep_do_not_store() -> None:
+    cache = NormalisedTexts()
+    assert cache.get(7, "Fresh ROW", "{}", keep=False).content == "fresh row"
+    assert len(cache) == 0
+    cache.get(7, "Fresh ROW", "{}")
+    assert cache.get(7, "Fresh ROW", "{}", keep=False).reused is True
