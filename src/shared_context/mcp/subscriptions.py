@@ -14,11 +14,11 @@ FastMCP's low-level MCP SDK server:
 The SDK derives the advertised ``resources.subscribe`` capability from these handlers being
 registered, for each protocol era, so the capability is truthful.
 
-The subscriber's identity is captured when it subscribes, from the HTTP bearer token (over
-stdio, SCS_AGENT_TOKEN). The hub is fed by the event bus: on every message_added or
-visibility_changed event it notifies only subscribers that may see the message (before or
-after a visibility change) per ``domain.visibility.can_see``; a change a subscriber may not
-see sends nothing.
+The subscriber's identity is captured when it subscribes, by ``mcp.identity.subscriber``: the
+HTTP bearer token or connection headers (over stdio, the server's environment). The hub is
+fed by the event bus: on every message_added or visibility_changed event it notifies only
+subscribers that may see the message (before or after a visibility change) per
+``domain.visibility.can_see``; a change a subscriber may not see sends nothing.
 
 Hostile clients (SPEC §19): the identity is re-checked at every delivery (expiry, revoked
 token or key; ``TokenService.confirmed`` answers from memory when it can, else
@@ -49,6 +49,7 @@ from shared_context.domain.permissions import Permission, require
 from shared_context.domain.quotas import SlotQuota
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
+from shared_context.mcp.identity import subscriber
 from shared_context.mcp.listen_queue import ListenQueue
 from shared_context.mcp.quotas import connection_of
 from shared_context.services.container import Services
@@ -144,15 +145,8 @@ class SubscriptionHub:
     # --- identity and checks ------------------------------------------------------------------
     async def _principal(self, ctx: ServerRequestContext[Any, Any]) -> Principal:
         headers = getattr(ctx.request, "headers", None)
-        token: str | None = None
-        if headers is not None:
-            scheme, _, value = str(headers.get("authorization", "")).partition(" ")
-            if scheme.lower() == "bearer" and value.strip():
-                token = value.strip()
-        elif self._app.settings.agent_token is not None:
-            token = self._app.settings.agent_token.get_secret_value()
         try:
-            principal = await self._app.auth.resolve(token)
+            principal = await subscriber(self._app, headers)
             require(principal, Permission.READ)
         except SharedContextError as exc:
             raise _mcp_error(exc, AUTH_ERROR_CODE) from exc

@@ -41,8 +41,7 @@ def tool(
 AuthToken = Annotated[
     str | None,
     Field(
-        description="Token from authenticate_agent. Optional when the HTTP request carries "
-        "'Authorization: Bearer <token>'.",
+        description="Optional token from authenticate_agent; default: the connection's identity.",
         max_length=4096,
     ),
 ]
