@@ -6,7 +6,7 @@ from fastmcp import FastMCP
 
 from shared_context import __version__
 from shared_context.mcp import prompts, resources, session_resource
-from shared_context.mcp.errors import ErrorMiddleware
+from shared_context.mcp.errors import ErrorMiddleware, RequestErrors
 from shared_context.mcp.tools import (
     admin,
     audit,
@@ -32,7 +32,7 @@ def build_mcp(app: Services) -> FastMCP:
         "shared-context-server",
         instructions=INSTRUCTIONS,
         version=__version__,
-        middleware=[ErrorMiddleware(app.metrics.record_tool)],
+        middleware=[ErrorMiddleware(app.metrics.record_tool), RequestErrors()],
         mask_error_details=True,
     )
     for module in (

@@ -34,14 +34,14 @@ import anyio
 import mcp.types as mt
 from fastmcp import FastMCP
 from mcp.server.context import ServerRequestContext
-from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import SUBSCRIPTION_ID_META_KEY
 
-from shared_context.domain.errors import SharedContextError
+from shared_context.domain.errors import ErrorCode, InvalidInput, LimitExceeded, SharedContextError
 from shared_context.domain.models import Message, Principal, Visibility
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
+from shared_context.mcp.errors import jsonrpc_error, protocol_fault
 from shared_context.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ MESSAGE_EVENTS = frozenset({EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGE
 MAX_URIS_PER_SUBSCRIBER = 100
 LISTEN_BACKLOG = 256
 VISIBILITIES = frozenset(v.value for v in Visibility)
-AUTH_ERROR_CODE = -32001  # implementation-defined server error range
 
 
 @dataclasses.dataclass(eq=False)
@@ -108,27 +107,25 @@ class SubscriptionHub:
             principal = await self._app.auth.resolve(token)
             require(principal, Permission.READ)
         except SharedContextError as exc:
-            raise _mcp_error(exc, AUTH_ERROR_CODE) from exc
+            raise jsonrpc_error(exc) from exc
         return principal
 
     async def _check_uri(self, principal: Principal, uri: str) -> str:
         match = URI_RE.fullmatch(uri)
         if match is None:
-            raise MCPError(
-                mt.INVALID_PARAMS,
-                "Only session://{session_id} resources can be subscribed to.",
-                {"code": "INVALID_INPUT"},
+            raise jsonrpc_error(
+                InvalidInput("Only session://{session_id} resources can be subscribed to.")
             )
         try:
             await self._app.sessions.require_session(match.group(1))
         except SharedContextError as exc:
-            raise _mcp_error(exc, mt.INVALID_PARAMS) from exc
+            raise jsonrpc_error(exc) from exc
         return uri
 
     def _check_capacity(self, extra: int) -> None:
         if self.count + extra > self._app.settings.max_subscriptions:
-            raise MCPError(
-                mt.INTERNAL_ERROR, "Subscription limit reached.", {"code": "RATE_LIMITED"}
+            raise jsonrpc_error(
+                LimitExceeded("Subscription limit reached.", code=ErrorCode.RATE_LIMITED)
             )
 
     # --- 2025-11-25: resources/subscribe ------------------------------------------------------
@@ -148,7 +145,7 @@ class SubscriptionHub:
         elif uri not in sub.uris:
             self._check_capacity(1)
         if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER and uri not in sub.uris:
-            raise MCPError(mt.INVALID_PARAMS, "Too many subscriptions on this connection.")
+            raise jsonrpc_error(InvalidInput("Too many subscriptions on this connection."))
         sub.principal = principal
         sub.uris.add(uri)
         return mt.EmptyResult()
@@ -187,11 +184,11 @@ class SubscriptionHub:
     ) -> mt.SubscriptionsListenResult:
         subscription_id = ctx.request_id
         if subscription_id is None:
-            raise MCPError(mt.INVALID_REQUEST, "subscriptions/listen requires a request id")
+            raise protocol_fault("subscriptions/listen requires a request id")
         principal = await self._principal(ctx)
         requested = list(params.notifications.resource_subscriptions or ())
         if len(requested) > MAX_URIS_PER_SUBSCRIBER:
-            raise MCPError(mt.INVALID_PARAMS, "Too many resource subscriptions in one listen.")
+            raise jsonrpc_error(InvalidInput("Too many resource subscriptions in one listen."))
         uris = [await self._check_uri(principal, uri) for uri in dict.fromkeys(requested)]
         self._check_capacity(len(uris))
         # Only resource updates are delivered here; list-changed kinds are not honoured.
@@ -332,7 +329,3 @@ def _visibility_check(message: Message, old: object) -> Callable[[Principal], bo
         return can_see(viewer, message) or (before is not None and can_see(viewer, before))
 
     return check
-
-
-def _mcp_error(exc: SharedContextError, code: int) -> MCPError:
-    return MCPError(code, exc.message, {"code": exc.code.value})

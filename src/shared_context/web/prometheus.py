@@ -9,11 +9,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from shared_context.domain.errors import AuthError
+from shared_context.domain.errors import AuthError, PermissionDenied
 from shared_context.domain.permissions import Permission
 from shared_context.services.container import Services
+from shared_context.web.errors import error_response
 
 
 class SnapshotCollector:
@@ -67,15 +68,9 @@ async def metrics_endpoint(app: Services, request: Request) -> Response:
         try:
             key = await app.auth.keys.verify(_presented_key(request))
         except AuthError:
-            return JSONResponse(
-                {"success": False, "code": "AUTH_REQUIRED", "message": "Send the admin API key."},
-                status_code=401,
-            )
+            return error_response(AuthError("Send the admin API key."))
         if Permission.ADMIN not in key.permissions:
-            return JSONResponse(
-                {"success": False, "code": "PERMISSION_DENIED", "message": "Needs an admin key."},
-                status_code=403,
-            )
+            return error_response(PermissionDenied("Needs an admin key."))
     registry = CollectorRegistry()
     registry.register(SnapshotCollector(await app.metrics.snapshot()))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

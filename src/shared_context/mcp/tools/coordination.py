@@ -8,14 +8,14 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Metadata, SessionId
+from shared_context.mcp.tools import AuthToken, Metadata, SessionId, tool
 from shared_context.services.container import Services
 
 
 def register(mcp: FastMCP, app: Services) -> None:
     coordination = app.coordination
 
-    @mcp.tool(annotations={"title": "Register agent presence"})
+    @tool(mcp, annotations={"title": "Register agent presence"})
     async def register_agent_presence(
         status: Annotated[
             Literal["active", "busy", "idle", "offline"],
@@ -31,7 +31,7 @@ def register(mcp: FastMCP, app: Services) -> None:
         principal = await caller(app, auth_token)
         return await coordination.presence.register(principal, status, session_id, metadata)
 
-    @mcp.tool(annotations={"title": "Get active agents", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Get active agents", "readOnlyHint": True})
     async def get_active_agents(
         session_id: Annotated[
             str | None,
@@ -46,7 +46,7 @@ def register(mcp: FastMCP, app: Services) -> None:
         principal = await caller(app, auth_token)
         return await coordination.presence.active(principal, session_id, within_seconds)
 
-    @mcp.tool(annotations={"title": "Coordinate session work"})
+    @tool(mcp, annotations={"title": "Coordinate session work"})
     async def coordinate_session_work(
         session_id: SessionId,
         action: Annotated[
@@ -82,7 +82,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             principal, session_id, action, lock_type, ttl_seconds, resource, force
         )
 
-    @mcp.tool(annotations={"title": "Wait for messages", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Wait for messages", "readOnlyHint": True})
     async def wait_for_messages(
         session_id: SessionId,
         after_id: Annotated[

@@ -8,12 +8,12 @@ from fastmcp import FastMCP
 from pydantic import Field
 
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, SessionId
+from shared_context.mcp.tools import AuthToken, Cursor, SessionId, tool
 from shared_context.services.container import Services
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Search context", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search context", "readOnlyHint": True})
     async def search_context(
         session_id: SessionId,
         query: Annotated[
@@ -52,7 +52,7 @@ def register(mcp: FastMCP, app: Services) -> None:
             search_metadata=search_metadata,
         )
 
-    @mcp.tool(annotations={"title": "Search by sender", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search by sender", "readOnlyHint": True})
     async def search_by_sender(
         session_id: SessionId,
         sender: Annotated[str, Field(description="The sender's agent_id.", max_length=200)],
@@ -64,7 +64,7 @@ def register(mcp: FastMCP, app: Services) -> None:
         principal = await caller(app, auth_token)
         return await app.search.by_sender(principal, session_id, sender, limit, cursor)
 
-    @mcp.tool(annotations={"title": "Search by time range", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search by time range", "readOnlyHint": True})
     async def search_by_timerange(
         session_id: SessionId,
         start_time: Annotated[
