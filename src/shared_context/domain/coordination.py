@@ -6,18 +6,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shared_context.domain.bounds import (
+    LOCK_TTL_SECONDS,
+    LOCK_TYPE_MAX_CHARS,
+    PRESENCE_WITHIN_SECONDS,
+    RESOURCE_MAX_CHARS,
+)
 from shared_context.domain.clock import iso
 from shared_context.domain.errors import InvalidInput
 
 SESSION_WRITE_RESOURCE = ""
 """The resource name of a session's write lock; named resources are advisory leases."""
 
-RESOURCE_MAX_CHARS = 500
-LOCK_TYPE_MAX_CHARS = 50
-TTL_MIN_SECONDS = 5
-TTL_MAX_SECONDS = 3600
-WITHIN_MIN_SECONDS = 1
-WITHIN_MAX_SECONDS = 86_400
+TTL_MIN_SECONDS, TTL_MAX_SECONDS = LOCK_TTL_SECONDS
+WITHIN_MIN_SECONDS, WITHIN_MAX_SECONDS = PRESENCE_WITHIN_SECONDS
 
 
 class PresenceStatus(StrEnum):

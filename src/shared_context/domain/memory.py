@@ -13,13 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from shared_context.domain.bounds import MEMORY_EXPIRES_SECONDS, MEMORY_KEY_MAX_CHARS
 from shared_context.domain.clock import iso
 from shared_context.domain.errors import ErrorCode, InvalidInput, NotFound
 from shared_context.domain.validation import dumps, json_depth_ok
 
-KEY_MAX_CHARS = 255
-EXPIRES_MIN_SECONDS = 1
-EXPIRES_MAX_SECONDS = 365 * 86400
+KEY_MAX_CHARS = MEMORY_KEY_MAX_CHARS
+EXPIRES_MIN_SECONDS, EXPIRES_MAX_SECONDS = MEMORY_EXPIRES_SECONDS
 VALUE_MAX_DEPTH = 64
 GLOBAL = "global"
 SESSION = "session"

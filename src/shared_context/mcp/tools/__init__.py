@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from shared_context.mcp.errors import tool
 
-__all__ = ["AuthToken", "Cursor", "Metadata", "SessionId", "tool"]
+__all__ = ["AuthToken", "Cursor", "Metadata", "SessionId", "page_field", "range_field", "tool"]
+
+
+def range_field(bound: tuple[int, int], description: str) -> Any:
+    """A numeric argument bounded by a ``domain.bounds`` range, published in the schema;
+    ``description`` may name ``{low}`` and ``{high}``."""
+    low, high = bound
+    return Field(description=description.format(low=low, high=high), ge=low, le=high)
+
+
+def page_field(bound: tuple[int, int]) -> Any:
+    return range_field(bound, "{low}-{high}.")
+
 
 AuthToken = Annotated[
     str | None,
