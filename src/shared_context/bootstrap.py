@@ -41,21 +41,11 @@ from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.services.waiting import WaitService
-from shared_context.storage.audit import AuditLogStore
+from shared_context.storage.backends import Backend, backend_for
 from shared_context.storage.base import Store
-from shared_context.storage.coordination import CoordinationStore
-from shared_context.storage.memory import MemoryStore
-from shared_context.storage.postgres.audit import PostgresAuditLog
-from shared_context.storage.postgres.coordination import PostgresCoordinationStore
 from shared_context.storage.postgres.engine import is_postgres_url
-from shared_context.storage.postgres.memory import PostgresMemoryStore
-from shared_context.storage.postgres.search import PostgresSearch
 from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.search import SearchStore
-from shared_context.storage.sqlite.audit import SqliteAuditLog
-from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
-from shared_context.storage.sqlite.memory import SqliteMemoryStore
-from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.web.app import build_routes
 from shared_context.web.limits import BodySizeLimit
@@ -96,11 +86,7 @@ def build_store(settings: Settings) -> Store:
 
 def build_search(store: Store) -> SearchStore:
     """The candidate stage of search for the store's backend."""
-    if isinstance(store, SqliteStore):
-        return SqliteSearch(store)
-    if isinstance(store, PostgresStore):
-        return PostgresSearch(store)
-    raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
+    return backend_for(store).search
 
 
 async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
@@ -162,14 +148,15 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     store = store or build_store(settings)
+    backend = backend_for(store)
     await store.start()
     bridge: PgNotifyBridge | None = None
     try:
         bus = EventBus()
-        if isinstance(store, PostgresStore):
+        if backend.listen_connect is not None:
             # Several instances share this database: carry bus events across them.
             resolver = RemoteEventResolver(store)
-            bridge = PgNotifyBridge(bus, store.connect_args.connect, resolve=resolver.resolve)
+            bridge = PgNotifyBridge(bus, backend.listen_connect, resolve=resolver.resolve)
             await bridge.start()
         audit = AuditRecorder(store, clock)
         secret = (
@@ -213,16 +200,15 @@ async def open_services(
             max_content_chars=settings.max_content_chars,
             cache=cache,
         )
-        memory_store, audit_store = build_memory_and_audit_stores(store)
-        memory = MemoryService(memory_store, sessions, bus, audit, clock, memory_limits(settings))
+        memory = MemoryService(backend.memory, sessions, bus, audit, clock, memory_limits(settings))
         audit_log = AuditLogService(
-            audit_store,
+            backend.audit_log,
             clock,
             retention_seconds=settings.audit_retention_days * 86400,
             purge_batch=settings.memory_sweep_batch,
         )
         metrics = MetricsService(store, clock)
-        coordination = build_coordination(settings, store, bus, audit, clock, sessions, messages)
+        coordination = build_coordination(settings, backend, bus, audit, clock, sessions, messages)
         auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
         services = Services(
@@ -239,7 +225,7 @@ async def open_services(
             metrics=metrics,
             maintenance=maintenance,
             coordination=coordination,
-            search=SearchService(build_search(store), sessions, messages),
+            search=SearchService(backend.search, sessions, messages),
         )
         register_jobs(services)
         register_coordination(services)
@@ -287,14 +273,6 @@ def register_jobs(app: Services) -> None:
     app.maintenance.add_job("audit_retention", interval, audit_retention)
 
 
-def build_memory_and_audit_stores(store: Store) -> tuple[MemoryStore, AuditLogStore]:
-    if isinstance(store, SqliteStore):
-        return SqliteMemoryStore(store), SqliteAuditLog(store)
-    if isinstance(store, PostgresStore):
-        return PostgresMemoryStore(store), PostgresAuditLog(store)
-    raise InvalidInput(f"No memory/audit storage for the {store.dialect!r} backend.")
-
-
 def memory_limits(settings: Settings) -> MemoryLimits:
     return MemoryLimits(
         max_value_bytes=settings.memory_max_value_bytes,
@@ -317,20 +295,14 @@ def register_coordination(app: Services) -> None:
 
 def build_coordination(
     settings: Settings,
-    store: Store,
+    backend: Backend,
     bus: EventBus,
     audit: AuditRecorder,
     clock: Clock,
     sessions: SessionService,
     messages: MessageService,
 ) -> Coordination:
-    coord_store: CoordinationStore
-    if isinstance(store, SqliteStore):
-        coord_store = SqliteCoordinationStore(store)
-    elif isinstance(store, PostgresStore):
-        coord_store = PostgresCoordinationStore(store)
-    else:
-        raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
+    coord_store, store = backend.coordination, backend.store
     return Coordination(
         presence=PresenceService(coord_store, sessions, bus, audit, clock),
         locks=LockService(coord_store, sessions, bus, audit, clock),
