@@ -85,7 +85,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"{self.base}/mcp"
 
-    def start(self, *extra_args: str) -> ServerProcess:
+    def start(self, *extra_args: str, timeout: float = START_TIMEOUT) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -95,7 +95,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        self.wait_healthy()
+        self.wait_healthy(timeout)
         return self
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:

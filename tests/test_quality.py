@@ -21,8 +21,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "src", "tests", "bench"),
-        ("ruff", "format", "--check", "src", "tests", "bench"),
+        ("ruff", "check", "src", "tests", "bench", "examples"),
+        ("ruff", "format", "--check", "src", "tests", "bench", "examples"),
         ("mypy",),
         ("lint-imports",),
     ],

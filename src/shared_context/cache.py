@@ -87,15 +87,25 @@ class VersionedLRU(Generic[V]):
 
 
 class SessionVersions:
-    """A per-session counter bumped on every committed change to the session."""
+    """A per-session counter bumped on every committed change to the session.
+
+    A session's version is ``base + its own count``: ``bump`` raises one session's,
+    ``bump_all`` (changes may have been missed) every session's at once. Both only grow, so
+    each session's version strictly increases and an old key is never reachable again.
+    """
 
     def __init__(self) -> None:
         self._versions: dict[str, int] = {}
+        self._base = 0
         self._lock = threading.Lock()
 
     def current(self, session_id: str) -> int:
-        return self._versions.get(session_id, 0)
+        return self._base + self._versions.get(session_id, 0)
 
     def bump(self, session_id: str) -> None:
         with self._lock:
             self._versions[session_id] = self._versions.get(session_id, 0) + 1
+
+    def bump_all(self) -> None:
+        with self._lock:
+            self._base += 1

@@ -100,8 +100,8 @@ class Settings(BaseSettings):
     )
     cache_enabled: bool = Field(
         default=True,
-        description="Cache sessions and message pages in memory (single-instance SQLite only; "
-        "PostgreSQL deployments read through).",
+        description="Cache sessions and message pages in memory (SQLite: correct across every "
+        "process on the same file, see docs/adr/0006; PostgreSQL deployments read through).",
     )
     cache_window: int = Field(
         default=256, ge=16, le=10_000, description="Recent messages kept per hot session."
@@ -112,6 +112,22 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(
         default=300.0, gt=0, description="Age after which a cache entry is dropped."
     )
+    change_poll_seconds: float = Field(
+        default=0.02,
+        ge=0.001,
+        le=1.0,
+        description="SQLite: how often each process checks, off its event loop, whether another "
+        "process on the same database committed (one PRAGMA data_version); waits and "
+        "subscriptions wake within about this long for writes made through another process. "
+        "Cached reads check first regardless.",
+    )
+    change_log_retention_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        le=86_400,
+        description="SQLite: age after which rows of the cross-process change log are trimmed. "
+        "A process that was stopped longer than this re-queries everything on waking.",
+    )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         default="NORMAL",
         description="SQLite fsync policy. NORMAL (WAL): every acknowledged write survives a "
@@ -119,6 +135,11 @@ class Settings(BaseSettings):
         "lower write throughput.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "text", "json"] = Field(
+        default="auto",
+        description="Log line format on stderr: text (for people), json (one object per line, "
+        "for log pipelines), or auto: text when stderr is a terminal, json otherwise.",
+    )
     memory_max_value_bytes: int = Field(
         default=64 * 1024,
         ge=16,
@@ -178,6 +199,41 @@ class Settings(BaseSettings):
     pg_pool_min: int = Field(default=1, ge=0, le=100, description="PostgreSQL pool: idle floor.")
     pg_pool_max: int = Field(
         default=10, ge=1, le=200, description="PostgreSQL pool: most connections per instance."
+    )
+
+    dashboard_enabled: bool = Field(
+        default=True, description="Serve the live web dashboard at /ui on the HTTP server."
+    )
+    dashboard_cookie_secure: bool = Field(
+        default=False,
+        description="Mark the dashboard login cookie Secure (set it when the server is reached "
+        "over HTTPS, e.g. behind a TLS proxy).",
+    )
+    dashboard_max_streams: int = Field(
+        default=200, ge=1, le=100_000, description="Open dashboard live streams per server."
+    )
+    dashboard_max_streams_per_agent: int = Field(
+        default=8, ge=1, le=1000, description="Open dashboard live streams per logged-in identity."
+    )
+    dashboard_heartbeat_seconds: float = Field(
+        default=15.0,
+        ge=0.05,
+        le=300,
+        description="How often a dashboard live stream sends a heartbeat and re-checks the "
+        "viewer's login (expiry, revocation) and the session's presence and locks.",
+    )
+    dashboard_sample_seconds: float = Field(
+        default=5.0,
+        ge=0.05,
+        le=3600,
+        description="How often the dashboard samples get_performance_metrics for its charts.",
+    )
+    dashboard_series_points: int = Field(
+        default=360,
+        ge=2,
+        le=100_000,
+        description="Samples kept for the dashboard's metrics charts (a bounded in-memory "
+        "ring; 360 at 5 s is 30 minutes).",
     )
 
     def resolved_database_url(self) -> str:

@@ -86,7 +86,7 @@ async def test_health_and_prometheus_endpoint(services: Services) -> None:
         response = await http.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
         assert response.status_code == 200
         families = {f.name for f in text_string_to_metric_families(response.text)}
-        assert "scs_totals_messages" in families
+        assert "scs_database_rows" in families
         assert "scs_migration_should_migrate" in families
 
 

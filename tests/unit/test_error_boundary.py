@@ -32,7 +32,9 @@ MAPPING = {
     "builds an MCP/FastMCP error": re.compile(
         r"\b(MCPError|McpError|ToolError|ResourceError|PromptError)\("
     ),
-    "writes an HTTP status": re.compile(r"status_code\s*=\s*(\d|HTTPStatus|status\.)"),
+    "writes an HTTP error status": re.compile(
+        r"status_code\s*=\s*([45]\d\d|HTTPStatus\.|status\.HTTP_[45])"
+    ),
     "builds a tool error result": re.compile(r"is_error\s*=\s*True"),
     "spells an error code into a body": re.compile(r"[\"']code[\"']\s*:\s*[\"'][A-Z_]{4,}[\"']"),
 }

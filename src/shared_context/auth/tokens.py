@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import jwt
@@ -53,8 +53,12 @@ class TokenService:
         audience: str,
         ttl_seconds: int,
         recheck_seconds: float = 1.0,
+        fresh: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._recheck = recheck_seconds
+        # Applies other processes' commits (their revocations drop remembered checks) before a
+        # remembered check is trusted: SPEC §15, see services/cross_process.py.
+        self._fresh = fresh
         # Tokens verified lately: token -> (monotonic time of the revocation lookup, decoded).
         # Revocations made by this process drop entries at once; revocations made elsewhere
         # (another instance, `scs keys revoke`) are seen within ``recheck_seconds``.
@@ -146,6 +150,9 @@ class TokenService:
     async def verify(self, token: str | None) -> Principal:
         now = time.monotonic()
         seen = self._checked.get(token) if token else None
+        if seen is not None and self._fresh is not None:
+            await self._fresh()
+            seen = self._checked.get(token or "")
         if (
             seen is not None
             and now - seen[0] < self._recheck

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +13,7 @@ from shared_context.cli import keys as keys_cmd
 from shared_context.cli import migrate as migrate_cmd
 from shared_context.config import Settings
 from shared_context.domain.errors import SharedContextError
+from shared_context.telemetry.logs import configure_logging
 
 app = typer.Typer(
     name="scs",
@@ -39,14 +38,6 @@ def settings_from(db: str | None, data_dir: Path | None) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 @app.command()
 def serve(
     transport: Annotated[str, typer.Option(help="http or stdio.")] = "http",
@@ -68,7 +59,7 @@ def serve(
         settings.port = port
     if allow_remote:
         settings.allow_remote = True
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if transport == "stdio":
             asyncio.run(run_stdio(settings))

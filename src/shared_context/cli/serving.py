@@ -14,6 +14,7 @@ import uvicorn
 from shared_context.bootstrap import build_http_app, check_listen_address, open_services
 from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
+from shared_context.telemetry.tracing import tracing_from_environment
 
 log = logging.getLogger("shared_context")
 
@@ -49,7 +50,8 @@ class _Server(uvicorn.Server):
 
 async def run_http(settings: Settings) -> None:
     check_listen_address(settings)
-    async with open_services(settings) as services:
+    tracing = tracing_from_environment()
+    async with open_services(settings, tracing=tracing) as services:
         http = build_http_app(services)
         config = uvicorn.Config(
             http,
@@ -59,6 +61,7 @@ async def run_http(settings: Settings) -> None:
             lifespan="on",
             timeout_graceful_shutdown=10,
             access_log=False,
+            log_config=None,  # uvicorn's records go through our handler (text or JSON)
         )
         server = _Server(config, before_shutdown=services.coordination.end_streams)
         log.info(
@@ -68,11 +71,13 @@ async def run_http(settings: Settings) -> None:
             services.store.dialect,
         )
         await server.serve()
+    tracing.shutdown()
     log.info("stopped; all acknowledged writes are committed")
 
 
 async def run_stdio(settings: Settings) -> None:
-    async with open_services(settings) as services:
+    tracing = tracing_from_environment()
+    async with open_services(settings, tracing=tracing) as services:
         mcp = build_mcp(services)
         task = asyncio.ensure_future(mcp.run_stdio_async(show_banner=False))
         loop = asyncio.get_running_loop()
@@ -82,3 +87,4 @@ async def run_stdio(settings: Settings) -> None:
             await task
         except asyncio.CancelledError:
             log.info("stdio server stopping on signal")
+    tracing.shutdown()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -36,6 +35,7 @@ from shared_context.domain.errors import (
     NotFound,
     SharedContextError,
 )
+from shared_context.telemetry.calls import Call, CallRecorder
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -119,23 +119,36 @@ def describe_validation(exc: BaseException) -> str:
 
 class ErrorMiddleware(Middleware):
     """Around every tool call: a failure becomes the error result, and the call is measured
-    (name, seconds, success) for metrics. One layer for both keeps the per-call cost low."""
+    (histogram, counters, span, log line: ``telemetry.calls``). One layer for both keeps the
+    per-call cost low."""
 
-    def __init__(self, record: Callable[[str, float, bool], None] | None = None) -> None:
-        self._record = record
+    def __init__(self, calls: CallRecorder | None = None) -> None:
+        self._calls = calls
 
     async def on_call_tool(
         self,
         context: MiddlewareContext[mcp_types.CallToolRequestParams],
         call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
     ) -> ToolResult:
-        started = time.perf_counter()
+        if self._calls is None:
+            return await self._answer(context, call_next, None)
+        with self._calls.call(context.message.name) as call:
+            return await self._answer(context, call_next, call)
+
+    async def _answer(
+        self,
+        context: MiddlewareContext[mcp_types.CallToolRequestParams],
+        call_next: CallNext[mcp_types.CallToolRequestParams, ToolResult],
+        call: Call | None,
+    ) -> ToolResult:
         try:
             result = await call_next(context)
         except Exception as exc:
             result = self.to_result(exc, context.message.name)
-        if self._record is not None:
-            self._record(context.message.name, time.perf_counter() - started, not result.is_error)
+            if call is not None and isinstance(exc, NotFoundError | DisabledError):
+                call.unknown_tool()
+        if call is not None and result.is_error:
+            call.failed(_code_of(result))
         return result
 
     @staticmethod
@@ -161,6 +174,12 @@ class ErrorMiddleware(Middleware):
                 "message": "The server hit an unexpected error; it has been logged.",
             }
         )
+
+
+def _code_of(result: ToolResult) -> str:
+    body = result.structured_content
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ErrorCode.INTERNAL_ERROR.value
 
 
 class RequestErrors(Middleware):

@@ -32,7 +32,7 @@ def build_mcp(app: Services) -> FastMCP:
         "shared-context-server",
         instructions=INSTRUCTIONS,
         version=__version__,
-        middleware=[ErrorMiddleware(app.metrics.record_tool), RequestErrors()],
+        middleware=[ErrorMiddleware(app.metrics.calls), RequestErrors()],
         mask_error_details=True,
     )
     for module in (

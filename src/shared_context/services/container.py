@@ -11,6 +11,7 @@ from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
 from shared_context.services.coordination import Coordination
+from shared_context.services.cross_process import ChangeRelay
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryService
 from shared_context.services.messages import MessageService
@@ -36,3 +37,5 @@ class Services:
     maintenance: Maintenance
     coordination: Coordination
     search: SearchService
+    #: Carries other processes' commits on the same SQLite file (None on PostgreSQL).
+    cross_process: ChangeRelay | None = None

@@ -1,73 +1,76 @@
 """Integration guides and troubleshooting notes served with the generated API documentation.
 
-The examples use the official MCP Python SDK client (``mcp.Client``) against Streamable HTTP,
-which every framework below can call from its tools or nodes."""
+The framework guides are the runnable examples in ``examples/`` (SPEC §18): each guide shows
+the file the test suite runs (``tests/examples``), read from the checkout, so a guide never
+shows code that was not run. Where the server runs from an installed wheel without the
+checkout, the guide names the file and the command instead of showing stale code.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-_CONNECT = """from mcp import Client
+# src/shared_context/services/guides.py -> the repository root.
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLE_MAX_BYTES = 64_000
+INSTALL = "uv sync --project examples --group examples"
+RUN = (
+    "SCS_URL=http://127.0.0.1:23456/mcp SCS_API_KEY=<key> \\\n"
+    "    uv run --project examples --group examples python examples/{file}"
+)
 
-async with Client("http://127.0.0.1:23456/mcp") as scs:
-    auth = await scs.call_tool("authenticate_agent", {
-        "agent_id": "{agent_id}", "agent_type": "{agent_type}", "api_key": API_KEY})
-    token = auth.structured_content["token"]
-    session = await scs.call_tool("create_session", {
-        "purpose": "{purpose}", "auth_token": token})
-    session_id = session.structured_content["session_id"]"""
+# guide name -> (framework, example file, the framework's MCP integration it uses)
+FRAMEWORK_EXAMPLES: dict[str, tuple[str, str, str]] = {
+    "autogen": ("AutoGen", "autogen_team.py", "autogen-ext McpWorkbench"),
+    "crewai": ("CrewAI", "crewai_team.py", "crewai-tools MCPServerAdapter"),
+    "langgraph": ("LangGraph", "langgraph_team.py", "langchain-mcp-adapters"),
+    "openai_agents": (
+        "OpenAI Agents SDK",
+        "openai_agents_team.py",
+        "agents.mcp.MCPServerStreamableHttp",
+    ),
+}
 
 
-def _guide(title: str, framework: str, agent_type: str, usage: str) -> dict[str, Any]:
-    connect = (
-        _CONNECT.replace("{agent_id}", f"{agent_type}-main")
-        .replace("{agent_type}", agent_type)
-        .replace("{purpose}", f"{framework} multi-agent collaboration")
-    )
+def example_source(file: str) -> str | None:
+    """The text of ``examples/<file>`` when the checkout is present (bounded), else None."""
+    path = EXAMPLES_DIR / file
+    try:
+        if not path.is_file() or path.stat().st_size > EXAMPLE_MAX_BYTES:
+            return None
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _framework_guide(framework: str, file: str, integration: str) -> dict[str, Any]:
+    source = example_source(file)
+    code = source if source is not None else f"# See examples/{file} in the repository."
     return {
-        "title": title,
-        "description": f"Share context between {framework} agents through Shared Context Server.",
-        "requirements": ["shared-context-server running (uv run scs serve)", "pip install mcp"],
+        "title": f"{framework} Integration Guide",
+        "description": (
+            f"Two {framework} agents share context through Shared Context Server using "
+            f"{integration}: a researcher posts a finding, a reviewer finds it with "
+            "search_context and answers. Runs offline on the framework's own scripted model; "
+            "set SCS_EXAMPLES_MODEL (and OPENAI_API_KEY) for a real one. The scenario and "
+            "the offline model are in examples/playbook.py; see docs/integrations.md."
+        ),
+        "requirements": [
+            "shared-context-server running (uv run scs serve)",
+            f"the examples' environment: {INSTALL}",
+        ],
+        "source": f"examples/{file}",
         "steps": [
-            {"title": "Connect and authenticate", "code": connect},
-            {"title": f"Use it from {framework}", "code": usage},
+            {"title": "Install", "language": "shell", "code": INSTALL},
+            {"title": "Run", "language": "shell", "code": RUN.format(file=file)},
+            {"title": f"examples/{file} (run by the test suite)", "code": code},
         ],
     }
 
 
 INTEGRATION_GUIDES: dict[str, dict[str, Any]] = {
-    "autogen": _guide(
-        "AutoGen Integration Guide",
-        "AutoGen",
-        "autogen",
-        "# Register async tool functions that call the server, e.g.\n"
-        "async def post_to_blackboard(text: str) -> str:\n"
-        '    r = await scs.call_tool("add_message", {"session_id": session_id,\n'
-        '        "content": text, "auth_token": token})\n'
-        '    return str(r.structured_content["message_id"])\n'
-        "# and pass post_to_blackboard in the assistant's tools list.",
-    ),
-    "crewai": _guide(
-        "CrewAI Integration Guide",
-        "CrewAI",
-        "crewai",
-        "# Wrap search_context as a CrewAI tool so every crew member can read shared context:\n"
-        "async def shared_search(query: str) -> list[str]:\n"
-        '    r = await scs.call_tool("search_context", {"session_id": session_id,\n'
-        '        "query": query, "auth_token": token})\n'
-        '    return [hit["message"]["content"] for hit in r.structured_content["results"]]',
-    ),
-    "langgraph": _guide(
-        "LangGraph Integration Guide",
-        "LangGraph",
-        "langgraph",
-        "# In a node, read what other agents posted since the last step:\n"
-        "async def catch_up(state):\n"
-        '    r = await scs.call_tool("get_messages", {"session_id": session_id,\n'
-        '        "since_id": state["last_id"], "auth_token": token})\n'
-        '    msgs = r.structured_content["messages"]\n'
-        '    return {"context": msgs, "last_id": msgs[-1]["id"] if msgs else state["last_id"]}',
-    ),
+    **{name: _framework_guide(*spec) for name, spec in FRAMEWORK_EXAMPLES.items()},
     "claude_code": {
         "title": "Claude Code Integration Guide",
         "description": "Register the server once; sub-agents pass their own auth_token.",
@@ -75,11 +78,13 @@ INTEGRATION_GUIDES: dict[str, dict[str, Any]] = {
         "steps": [
             {
                 "title": "Register",
+                "language": "shell",
                 "code": "claude mcp add --transport http shared-context "
                 'http://127.0.0.1:23456/mcp --header "X-API-Key: $SCS_API_KEY"',
             },
             {
                 "title": "Use",
+                "language": "text",
                 "code": "Ask each sub-agent to call authenticate_agent with its own agent_id "
                 "and pass the token as auth_token on every later call.",
             },
@@ -123,7 +128,8 @@ def guides_markdown() -> list[str]:
     for name, guide in INTEGRATION_GUIDES.items():
         lines += [f"## {guide['title']} (`{name}`)", "", guide["description"], ""]
         for step in guide["steps"]:
-            lines += [f"**{step['title']}**", "", "```python", step["code"], "```", ""]
+            fence = "```" + str(step.get("language", "python"))
+            lines += [f"**{step['title']}**", "", fence, step["code"], "```", ""]
     lines += ["# Troubleshooting", "", "| symptom | fix |", "|---|---|"]
     lines += [f"| {row['symptom']} | {row['fix']} |" for row in TROUBLESHOOTING]
     lines.append("")

@@ -164,7 +164,7 @@ class MessageService:
             return await self._get_page(principal, str(session_id), page_size, after, skip, None)
         session = await self._sessions.require_session(session_id)
         sid = session.session_id
-        version = cache.version(sid)  # captured before any read: see cache.py
+        version = await cache.version(sid)  # captured before any read: see cache.py
         key = ("get", sid, audience_key(principal), page_size, after, skip)
         return await cache.page(
             key, version, lambda: self._get_page(principal, sid, page_size, after, skip, version)

@@ -1,24 +1,32 @@
 """Measured operating figures: per-tool latency, storage, caches, coordination, totals, and the
-PostgreSQL migration readiness verdict. Every number here is counted or measured."""
+PostgreSQL migration readiness verdict. Every number here is counted or measured.
+
+One set of Prometheus instruments per server (its own ``CollectorRegistry``) is the only
+record: ``/metrics`` exposes it, and the JSON report (``get_performance_metrics``) is read
+back from it, its percentiles computed from the same histogram buckets PromQL uses.
+"""
 
 from __future__ import annotations
 
-import math
-import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Info, PlatformCollector, ProcessCollector
+from prometheus_client.metrics_core import Metric
+
+from shared_context import __version__
 from shared_context.domain.clock import Clock
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import Permission, require
+from shared_context.services import metric_families as families
 from shared_context.storage.base import Store
+from shared_context.telemetry import readings
+from shared_context.telemetry.calls import MAX_TOOL_NAMES, OTHER_TOOLS, CallRecorder
+from shared_context.telemetry.tracing import Tracing
 
-RESERVOIR = 4096
-MAX_TOOL_NAMES = 128
-OTHER_TOOLS = "(other)"
+__all__ = ["MAX_TOOL_NAMES", "OTHER_TOOLS", "MetricsService"]
+
 GaugeFn = Callable[[], Awaitable[float] | float]
 
 # Thresholds of the seed's PostgreSQL migration criteria.
@@ -30,56 +38,28 @@ ACTIVE_AGENTS = 20
 SEARCH_P95_MS = 1000.0
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list (0.0 when empty)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-@dataclass
-class _ToolStats:
-    calls: int = 0
-    errors: int = 0
-    total_seconds: float = 0.0
-    samples: deque[float] = field(default_factory=lambda: deque(maxlen=RESERVOIR))
-
-    def snapshot(self) -> dict[str, Any]:
-        ordered = sorted(self.samples)
-        return {
-            "calls": self.calls,
-            "errors": self.errors,
-            "avg_ms": round(1000 * self.total_seconds / self.calls, 3) if self.calls else 0.0,
-            "p50_ms": round(1000 * percentile(ordered, 50), 3),
-            "p95_ms": round(1000 * percentile(ordered, 95), 3),
-            "p99_ms": round(1000 * percentile(ordered, 99), 3),
-        }
-
-
 class MetricsService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, tracing: Tracing | None = None) -> None:
         self._store = store
         self._clock = clock
-        self._tools: dict[str, _ToolStats] = {}
-        self._lock = threading.Lock()
         self._started = time.monotonic()
         self._gauges: dict[str, dict[str, GaugeFn]] = {}
         self._sections: dict[str, Callable[[], dict[str, Any]]] = {}
+        self._last: dict[str, Any] = {}
+        self.registry = CollectorRegistry()
+        self.calls = CallRecorder(self.registry, tracing or Tracing())
+        self.registry.register(store.instruments)
+        self.registry.register(_Figures(self))
+        ProcessCollector(registry=self.registry)
+        Info(
+            "scs_server", "This server's version and storage backend.", registry=self.registry
+        ).info({"version": __version__, "backend": store.dialect})
+        PlatformCollector(registry=self.registry)
 
     # --- recording --------------------------------------------------------------------------
-    def record_tool(self, name: str, seconds: float, ok: bool) -> None:
-        with self._lock:
-            stats = self._tools.get(name)
-            if stats is None:
-                if len(self._tools) >= MAX_TOOL_NAMES:  # names come from callers: bounded
-                    name = OTHER_TOOLS
-                stats = self._tools.setdefault(name, _ToolStats())
-            stats.calls += 1
-            stats.total_seconds += seconds
-            stats.samples.append(seconds)
-            if not ok:
-                stats.errors += 1
+    def record_tool(self, name: str, seconds: float, ok: bool, code: str | None = None) -> None:
+        """A call measured elsewhere (the middleware uses ``calls.call`` instead)."""
+        self.calls.observe(name, seconds, None if ok else code or "INTERNAL_ERROR")
 
     def register_gauge(self, section: str, name: str, fn: GaugeFn) -> None:
         """A figure another component measures (e.g. coordination: active_agents)."""
@@ -91,8 +71,20 @@ class MetricsService:
 
     # --- reading ----------------------------------------------------------------------------
     def tool_stats(self) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return {name: stats.snapshot() for name, stats in sorted(self._tools.items())}
+        durations = readings.distributions(self.calls.duration.collect(), "tool")
+        errors = readings.totals(self.calls.errors.collect(), "tool")
+        out: dict[str, dict[str, Any]] = {}
+        for name in sorted(durations):
+            dist = durations[name]
+            out[name] = {
+                "calls": int(dist.count),
+                "errors": int(errors.get(name, 0)),
+                "avg_ms": round(1000 * dist.mean(), 3),
+                "p50_ms": round(1000 * dist.quantile(0.50), 3),
+                "p95_ms": round(1000 * dist.quantile(0.95), 3),
+                "p99_ms": round(1000 * dist.quantile(0.99), 3),
+            }
+        return out
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self._started
@@ -110,12 +102,12 @@ class MetricsService:
         return out
 
     async def snapshot(self) -> dict[str, Any]:
+        """The JSON report; also refreshes the levels ``/metrics`` exposes (database size,
+        active agents, locks, totals), which need the database to measure."""
         tools = self.tool_stats()
         database = dict(self._store.stats())
         database["backend"] = self._store.dialect
         database["size_bytes"] = await self._store.size_bytes()
-        write_samples = sorted(database.pop("recent_write_seconds", []))
-        database["write_p95_ms"] = round(1000 * percentile(write_samples, 95), 3)
         totals: dict[str, Any] = dict(await self._store.totals(self._clock.now() - 86400))
         totals["uptime_seconds"] = round(self.uptime_seconds(), 3)
         gauges = await self._gauge_values()
@@ -126,6 +118,13 @@ class MetricsService:
             (tools[name]["p95_ms"] for name in tools if name.startswith("search")), default=0.0
         )
         readiness = self._readiness(database, totals, coordination, search_p95)
+        self._last = {
+            "database": database,
+            "totals": totals,
+            "coordination": coordination,
+            "gauges": gauges,
+            "migration_readiness": readiness,
+        }
         return {
             "success": True,
             "tools": tools,
@@ -137,6 +136,19 @@ class MetricsService:
             **sections,
             "migration_readiness": readiness,
         }
+
+    def families(self) -> Iterator[Metric]:
+        """Figures reported by other components, as of the last ``snapshot`` for those that
+        need the database, live for the rest."""
+        last = self._last
+        yield from families.coordination_families(last.get("coordination", {}))
+        yield from families.totals_families(last.get("totals", {}), last.get("database", {}))
+        if "migration_readiness" in last:
+            yield from families.readiness_families(last["migration_readiness"])
+        for name, fn in self._sections.items():
+            render = families.SECTION_FAMILIES.get(name)
+            if render is not None:
+                yield from render(fn())
 
     @staticmethod
     def _readiness(
@@ -173,3 +185,13 @@ class MetricsService:
     async def report(self, principal: Principal) -> dict[str, Any]:
         require(principal, Permission.ADMIN)
         return await self.snapshot()
+
+
+class _Figures:
+    """Collector adapter: the registry asks, the service answers."""
+
+    def __init__(self, service: MetricsService) -> None:
+        self._service = service
+
+    def collect(self) -> Iterator[Metric]:
+        return self._service.families()

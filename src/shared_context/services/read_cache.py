@@ -4,6 +4,10 @@ Level ``window``: one shared copy of each hot session's most recent rows, all vi
 every reader's view is cut from it with ``domain.visibility.can_see`` (the same rule storage
 applies in SQL). Level ``pages``: rendered pages per audience. Both keyed by the session's
 write version, captured before the database is read.
+
+Across processes (SPEC §15): before a version is captured, ``fresh`` (the cross-process change
+relay) makes sure every commit of any process on the same database has been applied to the
+versions, so the cache is correct by construction for the whole machine, not one process.
 """
 
 from __future__ import annotations
@@ -43,8 +47,10 @@ class ReadCache:
         window_size: int,
         max_entries: int,
         ttl_seconds: float,
+        fresh: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
+        self._fresh = fresh
         self.versions = SessionVersions()
         self._window_size = window_size
         self.sessions: VersionedLRU[Session] = VersionedLRU("sessions", max_entries, ttl_seconds)
@@ -57,12 +63,17 @@ class ReadCache:
     def _on_event(self, event: Event) -> None:
         if event.kind in _BUMPS and event.session_id:
             self.versions.bump(event.session_id)
+        elif event.kind is EventKind.RESYNC:  # changes may have been missed: trust nothing
+            self.versions.bump_all()
 
-    def version(self, session_id: str) -> int:
+    async def version(self, session_id: str) -> int:
+        """The session's version, after applying every commit any process has made."""
+        if self._fresh is not None:
+            await self._fresh()
         return self.versions.current(session_id)
 
     async def session(self, session_id: str) -> Session | None:
-        version = self.version(session_id)
+        version = await self.version(session_id)
         found = self.sessions.get((session_id, version))
         if found is None:
             found = await self._store.get_session(session_id)

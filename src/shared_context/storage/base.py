@@ -9,6 +9,7 @@ into ``domain.errors`` at this boundary.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from shared_context.domain.models import (
@@ -21,6 +22,8 @@ from shared_context.domain.models import (
     Session,
     Visibility,
 )
+from shared_context.storage.changes import ChangeFeed
+from shared_context.storage.stats import StorageStats
 
 
 class Store(Protocol):
@@ -30,11 +33,26 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    def change_feed(self) -> ChangeFeed | None:
+        """What other processes on the same database commit, when the backend needs this
+        process to watch for it (SQLite); None where the backend carries changes itself."""
+        ...
+
+    def startup_lock(self) -> AbstractAsyncContextManager[None]:
+        """Exclusive across every process/instance on this database while one makes the
+        generated secret and keys (SPEC §15: exactly once)."""
+        ...
+
     async def ping(self, timeout: float = 2.0) -> None:
         """Raise if the database does not answer."""
         ...
 
     def stats(self) -> dict[str, Any]: ...
+
+    @property
+    def instruments(self) -> StorageStats:
+        """The adapter's Prometheus instruments and tracing hooks."""
+        ...
 
     async def size_bytes(self) -> int: ...
 

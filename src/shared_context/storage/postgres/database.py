@@ -20,6 +20,9 @@ from shared_context.storage.stats import StorageStats
 
 T = TypeVar("T")
 
+#: Arbitrary constant advisory-lock key for start-up (migrations use their own).
+STARTUP_LOCK_KEY = 0x5C5_0002
+
 
 class PostgresDatabase:
     dialect = "postgresql"
@@ -59,6 +62,22 @@ class PostgresDatabase:
             raise
         self._pool = pool
 
+    def change_feed(self) -> None:
+        """Instances carry changes to each other with LISTEN/NOTIFY (events/pg_notify.py)."""
+        return None
+
+    @asynccontextmanager
+    async def startup_lock(self) -> AsyncIterator[None]:
+        """Held while an instance makes the generated secret and first keys, so instances
+        starting at once do it exactly once (a session advisory lock on one connection)."""
+        pool = self._require_pool()
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", STARTUP_LOCK_KEY)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", STARTUP_LOCK_KEY)
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
@@ -74,13 +93,14 @@ class PostgresDatabase:
         """A pooled connection for reads (autocommit statements)."""
         pool = self._require_pool()
         started = time.perf_counter()
-        try:
-            async with pool.acquire() as conn:
-                yield conn
-        except DRIVER_ERRORS as exc:
-            raise translate(exc) from exc
-        finally:
-            self._stats.record_read(time.perf_counter() - started)
+        with self._stats.span("scs.db.read"):
+            try:
+                async with pool.acquire() as conn:
+                    yield conn
+            except DRIVER_ERRORS as exc:
+                raise translate(exc) from exc
+            finally:
+                self._stats.record_read(time.perf_counter() - started)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -89,16 +109,17 @@ class PostgresDatabase:
         started = time.perf_counter()
         failed = 1
         self._stats.enqueued()  # in flight until record_write_latency below
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                yield conn
-            failed = 0
-        except DRIVER_ERRORS as exc:
-            raise translate(exc) from exc
-        finally:
-            elapsed = time.perf_counter() - started
-            self._stats.record_batch(1, failed, elapsed)
-            self._stats.record_write_latency(elapsed)
+        with self._stats.span("scs.db.write"):
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    yield conn
+                failed = 0
+            except DRIVER_ERRORS as exc:
+                raise translate(exc) from exc
+            finally:
+                elapsed = time.perf_counter() - started
+                self._stats.record_batch(1, failed, elapsed)
+                self._stats.record_write_latency(elapsed)
 
     async def read(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         async with self.connection() as conn:
@@ -128,6 +149,10 @@ class PostgresDatabase:
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
+
+    @property
+    def instruments(self) -> StorageStats:
+        return self._stats
 
     async def size_bytes(self) -> int:
         async with self.connection() as conn:

@@ -78,7 +78,8 @@ class ReadPool:
 
     async def run(self, fn: ReadFn[T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, fn)
+        with self._stats.span("scs.db.read"):
+            return await loop.run_in_executor(self._executor, self._run, fn)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

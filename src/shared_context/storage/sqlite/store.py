@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,12 @@ from shared_context.domain.models import (
 from shared_context.domain.validation import dumps
 from shared_context.storage import rows
 from shared_context.storage.queries import message_query_sql, session_list_sql
+from shared_context.storage.sqlite.changes import SqliteChangeFeed
 from shared_context.storage.sqlite.engine import ReadPool, connect
 from shared_context.storage.sqlite.guards import check_session_writable
 from shared_context.storage.sqlite.keys import KeyTables
 from shared_context.storage.sqlite.schema import migrate
+from shared_context.storage.sqlite.startup import StartupLock
 from shared_context.storage.sqlite.writer import SqliteWriter
 from shared_context.storage.stats import StorageStats
 
@@ -73,6 +77,10 @@ class SqliteStore(KeyTables):
             self._writer_conn, batch_max=batch_max, queue_max=queue_max, stats=self._stats
         )
         self._reads = ReadPool(path, read_pool_size, busy_timeout_ms, self._stats)
+        #: What other processes on this file commit (SPEC §15); started with the store.
+        self.changes = SqliteChangeFeed(path, self._reads, self._writer, busy_timeout_ms)
+        self._writer.observer = self.changes.marks
+        self._startup = StartupLock(path)
         self._started = False
 
     def _writer_conn(self) -> sqlite3.Connection:
@@ -83,23 +91,38 @@ class SqliteStore(KeyTables):
     async def start(self) -> None:
         if self._started:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # The database holds key hashes and possibly the generated JWT secret: owner-only.
-            # SQLite gives the -wal and -shm files the same mode as the database file.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        conn = self._writer_conn()
-        try:
-            migrate(conn)
-        finally:
-            conn.close()
+        async with self.startup_lock():
+            self._create_file()
+            conn = self._writer_conn()
+            try:
+                migrate(conn)
+            finally:
+                conn.close()
         self._writer.start()
+        await self.changes.start()
         self._started = True
+
+    def change_feed(self) -> SqliteChangeFeed:
+        return self.changes
+
+    def startup_lock(self) -> AbstractAsyncContextManager[None]:
+        """Held while a process creates the file, migrates, and makes the generated secret
+        and keys, so processes starting at once on a fresh data directory do each exactly
+        once (a file lock beside the database; re-entrant within this store)."""
+        return self._startup
+
+    def _create_file(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The database holds key hashes and possibly the generated JWT secret: owner-only.
+        # SQLite gives the -wal and -shm files the same mode as the database file.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
     async def close(self) -> None:
         if not self._started:
             return
         self._started = False
+        self.changes.close()
         await self._writer.close()
         self._reads.close()
 
@@ -122,6 +145,10 @@ class SqliteStore(KeyTables):
 
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
+
+    @property
+    def instruments(self) -> StorageStats:
+        return self._stats
 
     async def size_bytes(self) -> int:
         total = 0

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared_context.domain.errors import ErrorCode, StorageError
 from shared_context.storage.stats import StorageStats
@@ -34,9 +34,20 @@ class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     queued_at: float
+    span: Any = None  # the caller's write span, when tracing
 
 
 _STOP = object()
+
+
+class BatchObserver(Protocol):
+    """Told about each write transaction from inside it (e.g. to mark its change-log rows)."""
+
+    def before(self, conn: sqlite3.Connection) -> int: ...
+
+    def after(self, conn: sqlite3.Connection, lo: int) -> tuple[int, int] | None: ...
+
+    def failed(self, marked: tuple[int, int] | None) -> None: ...
 
 
 def translate(exc: sqlite3.Error) -> StorageError:
@@ -62,6 +73,7 @@ class SqliteWriter:
         self._stats = stats
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.observer: BatchObserver | None = None
 
     def start(self) -> None:
         ready = threading.Event()
@@ -94,9 +106,10 @@ class SqliteWriter:
                 raise StorageError("The server is shutting down; the write was not accepted.")
             loop = asyncio.get_running_loop()
             future: asyncio.Future[T] = loop.create_future()
-            self._stats.enqueued()
-            self._queue.put(_Job(fn, future, loop, time.perf_counter()))
-            return await future
+            with self._stats.span("scs.db.write") as span:
+                self._stats.enqueued()
+                self._queue.put(_Job(fn, future, loop, time.perf_counter(), span))
+                return await future
 
     async def submit_outside_transaction(self, fn: WriteFn[T]) -> T:
         """Run ``fn`` on the write connection between batches (checkpoints, PRAGMA optimize)."""
@@ -135,7 +148,14 @@ class SqliteWriter:
                     stopping = True
                     break
                 batch.append(item)
-            self._run_batch(conn, batch)
+            if self._stats.tracing.enabled:
+                parents = [job.span for job in batch if job.span is not None]
+                with self._stats.tracing.span_for(
+                    "scs.db.write_batch", parents, {"scs.db.batch_size": len(batch)}
+                ):
+                    self._run_batch(conn, batch)
+            else:
+                self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         inside: list[_Job] = []
@@ -150,8 +170,11 @@ class SqliteWriter:
         started = time.perf_counter()
         outcomes: list[tuple[bool, Any]] = []
         errors = 0
+        observer = self.observer
+        marked: tuple[int, int] | None = None
         try:
             conn.execute("BEGIN IMMEDIATE")
+            lo = observer.before(conn) if observer is not None else 0
             for job in batch:
                 conn.execute("SAVEPOINT w")
                 try:
@@ -168,9 +191,13 @@ class SqliteWriter:
                 else:
                     conn.execute("RELEASE w")
                     outcomes.append((True, result))
+            if observer is not None:
+                marked = observer.after(conn, lo)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.error("write batch of %d failed to commit: %s", len(batch), exc)
+            if observer is not None:
+                observer.failed(marked)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             failure = translate(exc)

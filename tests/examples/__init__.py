@@ -1,0 +1,1 @@
+"""The framework examples in examples/, run for real against real servers."""
