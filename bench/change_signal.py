@@ -9,7 +9,7 @@
 
     uv run python -m bench.change_signal
 
-Prints a table and writes bench/out/change_signal.json.
+Prints a table and writes bench/results/change_signal.json.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "out" / "change_signal.json"
+OUT = Path(__file__).resolve().parent / "results" / "change_signal.json"
 N = 20_000
 
 

@@ -14,8 +14,9 @@ over Streamable HTTP on 127.0.0.1.
 
     uv run python -m bench.multiprocess [--rounds 100]
 
-Prints a table and writes bench/out/multiprocess.json. Ratios are to an MCP ping of the same
-run, so a loaded machine shows in every figure alike.
+Prints a table and writes bench/results/multiprocess.json (committed: run it on a quiet
+machine). Ratios are to an MCP ping of the same run, so a loaded machine shows in every figure
+alike.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 
 AGENT_KEY = "bench-agent-key-0123456789abcdef"
 ADMIN_KEY = "bench-admin-key-0123456789abcdef"
-OUT = Path(__file__).resolve().parent / "out" / "multiprocess.json"
+OUT = Path(__file__).resolve().parent / "results" / "multiprocess.json"
 
 
 def free_port() -> int:

@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService, generate_secret
 from shared_context.config import Settings
+from shared_context.domain.bindings import split_setting
 from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
@@ -99,17 +100,25 @@ async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
     """Install configured keys, or generate a pair on first start. Returns the file of
     generated keys when one was written."""
     configured = [
-        ("env:agent", settings.api_key, AGENT_CEILING),
-        ("env:admin", settings.admin_api_key, ALL_PERMISSIONS),
+        ("env:agent", settings.api_key, AGENT_CEILING, split_setting(settings.api_key_agents)),
+        ("env:admin", settings.admin_api_key, ALL_PERMISSIONS, ()),
     ]
     existing = await keys.list()
     any_configured = False
-    for prefix, secret, ceiling in configured:
+    for prefix, secret, ceiling, agents in configured:
         if secret is None:
+            continue
+        if prefix == "env:agent" and settings.agent_id is not None:
+            # SCS_AGENT_ID makes this process a client (a stdio server spawned by an
+            # assistant): SCS_API_KEY is its credential, verified per request, never
+            # installed (a typo must be refused, and another process's key kept).
             continue
         any_configured = True
         added = await keys.add(
-            f"{prefix}:{_short_id(secret.get_secret_value())}", secret.get_secret_value(), ceiling
+            f"{prefix}:{_short_id(secret.get_secret_value())}",
+            secret.get_secret_value(),
+            ceiling,
+            agents,
         )
         # A changed configured key replaces the previous one of the same role.
         for old in existing:
@@ -209,7 +218,9 @@ async def open_services(
                 recheck_seconds=settings.revocation_recheck_seconds,
                 fresh=fresh,
             )
-            keys = KeyRing(store, clock)
+            keys = KeyRing(
+                store, clock, recheck_seconds=settings.revocation_recheck_seconds, fresh=fresh
+            )
             keys.on_revoke.append(tokens.forget_checks)
             if bridge is not None or relay is not None:
                 share_revocations(bus, keys, tokens)
@@ -376,6 +387,7 @@ def share_revocations(bus: EventBus, keys: KeyRing, tokens: TokenService) -> Non
     def on_event(event: Event) -> None:
         if event.origin == "remote" and event.kind in (EventKind.AUTH_REVOKED, EventKind.RESYNC):
             tokens.forget_checks()
+            keys.forget_checks()
 
     keys.on_revoke.append(announce)
     tokens.on_revoke.append(announce)

@@ -75,6 +75,36 @@ class Settings(BaseSettings):
         default=None,
         description="Token used for resource reads and subscriptions over stdio.",
     )
+    agent_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="stdio connection identity: with SCS_API_KEY, every request of this stdio "
+        "server acts as this agent id (no token needed). Ignored over HTTP (use X-Agent-Id).",
+    )
+    agent_type: str | None = Field(
+        default=None,
+        max_length=50,
+        description="stdio connection identity: the agent type (default generic).",
+    )
+    agent_permissions: str | None = Field(
+        default=None,
+        max_length=64,
+        description="stdio connection identity: requested permissions, a comma list of read, "
+        "write, admin (default read,write), capped by the key's ceiling.",
+    )
+    api_key_agents: str = Field(
+        default="",
+        max_length=10_000,
+        description="Bind SCS_API_KEY to these agent ids: a comma list of ids and prefix* "
+        "patterns (e.g. claude-*). Empty: a team key that may act as any agent id.",
+    )
+    toolsets: str = Field(
+        default="",
+        max_length=200,
+        description="Tool profiles offered: a comma list of core, search, memory, "
+        "coordination, admin. Empty: all. An HTTP request's X-SCS-Toolsets header can narrow "
+        "it further.",
+    )
     max_content_chars: int = Field(
         default=10_000, ge=1, le=1_000_000, description="Longest message content accepted."
     )

@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = server_env(
         data, SCS_DASHBOARD_MAX_STREAMS_PER_AGENT="3", SCS_DASHBOARD_HEARTBEAT_SECONDS="10"
     )
-    with ServerProcess(data, env=env).start() as srv:
+    with ServerProcess(data, env=env).start(timeout=90) as srv:
         yield srv
 
 
@@ -436,15 +436,10 @@ def quiet_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """Heartbeat far beyond the test's 3 s: only the event bus can bring a message in time."""
     data = tmp_path / "quiet"
     env = server_env(data, SCS_DASHBOARD_HEARTBEAT_SECONDS="120")
-    with ServerProcess(data, env=env).start() as srv:
+    with ServerProcess(data, env=env).start(timeout=90) as srv:
         yield srv
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the cross-process event bus on one SQLite file (issue 17); the stream "
-    "consumes the bus like wait_for_messages, so it is live across processes once that lands",
-)
 async def test_post_from_another_process_appears_live(
     browser: Any, quiet_server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ FRAMEWORKS = {
 }
 SYNC_TIMEOUT = 900.0
 RUN_TIMEOUT = 240.0
+# The bounded wait for the server's /health, long enough for a loaded machine.
+START_TIMEOUT = 120.0
 
 pytestmark = pytest.mark.timeout(SYNC_TIMEOUT + RUN_TIMEOUT)
 
@@ -48,6 +51,18 @@ def uv_env(**extra: str) -> dict[str, str]:
     env["UV_PROJECT_ENVIRONMENT"] = str(EXAMPLES / ".venv")
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real ``scs serve`` over Streamable HTTP for all examples (each makes its own
+    session, and the check reads only that session)."""
+    process = ServerProcess(tmp_path_factory.mktemp("examples") / "data")
+    try:
+        process.start(timeout=START_TIMEOUT)
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +111,12 @@ async def senders_seen_by_admin(server: str | StdioTransport, session_id: str) -
 
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 async def test_example_shares_context_over_streamable_http(
-    framework: str, examples_uv: list[str], tmp_path: Path
+    framework: str, examples_uv: list[str], server: ServerProcess
 ) -> None:
-    with ServerProcess(tmp_path / "data").start() as server:
-        env = uv_env(SCS_URL=server.url, SCS_API_KEY=AGENT_KEY)
-        summary = run_example(examples_uv, FRAMEWORKS[framework], env)
-        assert summary["framework"] == framework
-        senders = await senders_seen_by_admin(server.url, str(summary["session_id"]))
+    env = uv_env(SCS_URL=server.url, SCS_API_KEY=AGENT_KEY)
+    summary = run_example(examples_uv, FRAMEWORKS[framework], env)
+    assert summary["framework"] == framework
+    senders = await senders_seen_by_admin(server.url, str(summary["session_id"]))
     assert len(senders) >= 2, senders
     assert senders == set(summary["senders"])
     assert {f"{framework}-researcher", f"{framework}-reviewer"} <= senders

@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import stat
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from fastmcp import Client
 from typer.testing import CliRunner
 
 from shared_context.bootstrap import GENERATED_KEYS_FILE, check_listen_address, open_services
-from shared_context.cli.client_config import CLIENTS
 from shared_context.cli.main import app
 from shared_context.config import Settings
 from shared_context.domain.errors import InvalidInput
@@ -163,22 +161,6 @@ async def test_changing_a_configured_key_revokes_the_previous_one(tmp_path: Path
         assert old["code"] == "INVALID_API_KEY"
         await call(client, "authenticate_agent", agent_id="a", api_key=new_key)
     assert not (data / GENERATED_KEYS_FILE).exists()
-
-
-@pytest.mark.parametrize("client", CLIENTS)
-def test_client_config_for_every_client(tmp_path: Path, client: str) -> None:
-    code, out, _ = scs(tmp_path, "client-config", client, "--url", "http://127.0.0.1:9999/mcp")
-    assert code == 0
-    assert "http://127.0.0.1:9999/mcp" in out
-    assert "SCS_API_KEY" in out
-    if client == "codex":
-        parsed = tomllib.loads(out)
-        assert "shared-context" in parsed["mcp_servers"]
-    elif client != "claude-code":
-        parsed = json.loads(out)
-        assert "shared-context" in json.dumps(parsed)
-    else:
-        assert out.startswith("claude mcp add --transport http shared-context")
 
 
 def test_client_config_unknown_client(tmp_path: Path) -> None:

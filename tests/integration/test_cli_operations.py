@@ -20,14 +20,33 @@ def running_server():  # type: ignore[no-untyped-def]
         yield server
 
 
-def test_status_prints_health_and_figures(running_server: ServerProcess) -> None:
+def test_status_prints_health_and_figures(running_server: ServerProcess, tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{running_server.port}"
     result = CliRunner().invoke(app, ["status", "--url", base, "--admin-key", BENCH_ADMIN_KEY])
     assert result.exit_code == 0, result.output
     assert "health: 200" in result.output
-    assert "totals_messages" in result.output
-    without_key = CliRunner().invoke(app, ["status", "--url", base], env={"SCS_ADMIN_API_KEY": ""})
+    assert "database_rows[messages]" in result.output
+    without_key = CliRunner().invoke(
+        app, ["status", "--url", base, "--data-dir", str(tmp_path)], env={"SCS_ADMIN_API_KEY": ""}
+    )
     assert "HTTP 401" in without_key.output
+
+
+def test_status_reads_the_generated_admin_key_from_the_data_directory(tmp_path: Path) -> None:
+    from tests.server_process import ServerProcess as Serve
+    from tests.server_process import server_env
+
+    data = tmp_path / "data"
+    with Serve(data, env=server_env(data, keys=False)) as server:
+        server.start()
+        assert (data / "api_keys.txt").exists()
+        result = CliRunner().invoke(
+            app,
+            ["status", "--data-dir", str(data), "--url", server.base],
+            env={"SCS_ADMIN_API_KEY": "", "SCS_DATA_DIR": ""},
+        )
+    assert result.exit_code == 0, result.output
+    assert "database_rows[messages]" in result.output
 
 
 def test_status_of_an_unreachable_server_fails() -> None:

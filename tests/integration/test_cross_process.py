@@ -213,7 +213,9 @@ async def test_a_token_refreshed_through_one_is_refused_at_once_by_the_other(pai
 async def test_own_changes_are_not_relayed_back(pair: Pair) -> None:
     (one, on_one), (two, on_two) = pair
     seen: list[Event] = []
+    remote: list[Event] = []
     one.bus.subscribe(seen.append)
+    two.bus.subscribe(remote.append)  # before any write: the watcher may relay at any time
     alice = await login(on_one, "alice")
     sid = (await call(on_one, "create_session", purpose="o", auth_token=alice))["session_id"]
     await call(on_one, "add_message", session_id=sid, content="mine", auth_token=alice)
@@ -222,8 +224,7 @@ async def test_own_changes_are_not_relayed_back(pair: Pair) -> None:
     assert one.cross_process.stats()["own_skipped"] >= 2
     added = [e for e in seen if e.kind is EventKind.MESSAGE_ADDED]
     assert [e.origin for e in added] == ["local"]
-    # ... while the other stack gets it exactly once, as a remote event.
-    remote: list[Event] = []
-    two.bus.subscribe(remote.append)
+    # ... while the other stack gets it exactly once, as a remote event (at the latest when
+    # its next read checks for changes).
     await call(on_two, "get_messages", session_id=sid, auth_token=alice)
     assert [e.origin for e in remote if e.kind is EventKind.MESSAGE_ADDED] == ["remote"]

@@ -23,6 +23,10 @@ def test_secrets_are_redacted() -> None:
     cleaned = redact(text)
     assert KEY not in cleaned and JWT not in cleaned and "abcdefgh12345678" not in cleaned
     assert cleaned.count("[redacted]") == 3 and cleaned.endswith("plain words")
+    generated = "scs_" + "aB3-_" * 9  # the shape keys.generate_key() makes
+    assert redact(f"key={generated}") == "key=[redacted]"
+    names = "scs_tool_call_duration_seconds scs_db_writer_queue_max_depth"
+    assert redact(names) == names
 
 
 def test_auto_format_is_text_on_a_terminal_and_json_otherwise() -> None:

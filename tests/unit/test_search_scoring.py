@@ -13,12 +13,11 @@ from shared_context.services.container import Services
 from shared_context.services.search import (
     TermOverlap,
     check_threshold,
-    metadata_strings,
-    metadata_text,
     preview,
     score_batch,
     score_text,
 )
+from shared_context.services.search_text import metadata_strings, metadata_text
 
 
 def test_score_text_handles_typos_reordering_and_short_texts() -> None:

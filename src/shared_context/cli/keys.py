@@ -11,6 +11,7 @@ import typer
 
 from shared_context.bootstrap import open_services
 from shared_context.config import Settings
+from shared_context.domain.bindings import describe
 from shared_context.domain.errors import SharedContextError
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 
@@ -39,10 +40,13 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         if as_json:
             typer.echo(json.dumps([k.to_dict() for k in keys], indent=2))
             return
+        typer.echo(f"{'KEY ID':<18}  {'NAME':<32} {'CEILING':<18} {'STATE':<8} AGENTS")
         for key in keys:
             state = "revoked" if key.revoked_at else "active"
             perms = ",".join(sorted(p.value for p in key.permissions))
-            typer.echo(f"{key.key_id}  {key.name:<32} {perms:<18} {state}")
+            typer.echo(
+                f"{key.key_id:<18}  {key.name:<32} {perms:<18} {state:<8} {describe(key.agents)}"
+            )
 
     _run(run())
 
@@ -51,18 +55,36 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def create(
     name: Annotated[str, typer.Argument(help="A unique name for the key.")],
     admin: Annotated[bool, typer.Option(help="Ceiling read,write,admin.")] = False,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", help="Bind the key to this agent id (repeatable)."),
+    ] = None,
+    agent_prefix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agent-prefix", help="Bind the key to agent ids starting with this (repeatable)."
+        ),
+    ] = None,
 ) -> None:
-    """Create a key and print its value once."""
+    """Create a key and print its value once. Without --agent/--agent-prefix it is a team key
+    (any agent id); with them it can only act as those agents."""
+    binding = [*(agent or []), *(f"{p}*" for p in agent_prefix or [])]
 
     async def run() -> None:
         async with open_services(Settings()) as services:
             key, plain = await services.auth.keys.create(
-                name, ALL_PERMISSIONS if admin else AGENT_CEILING
+                name, ALL_PERMISSIONS if admin else AGENT_CEILING, binding
             )
             await services.audit.record(
-                "api_key_created", None, agent_id=CLI_ACTOR, key=key.key_id, name=key.name
+                "api_key_created",
+                None,
+                agent_id=CLI_ACTOR,
+                key=key.key_id,
+                name=key.name,
+                agents=list(key.agents),
             )
-        typer.echo(f"Created {key.key_id} ({name}). Its value is shown only now:")
+        typer.echo(f"Created {key.key_id} ({name}) for {describe(key.agents)}.")
+        typer.echo("Its value is shown only now:")
         typer.echo(plain)
 
     _run(run())

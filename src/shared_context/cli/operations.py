@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -14,39 +13,60 @@ import typer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import GENERATED_KEYS_FILE, open_services
 from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
 from shared_context.mcp.tools.admin import tool_docs
 from shared_context.services import docs as docs_service
 
 KEY_FIGURES = (
-    "scs_totals_sessions",
-    "scs_totals_messages",
-    "scs_totals_memory_entries",
-    "scs_totals_uptime_seconds",
+    "scs_database_rows",
+    "scs_database_writes_last_24h",
     "scs_database_size_bytes",
-    "scs_database_write_p95_ms",
-    "scs_coordination_active_agents",
+    "scs_active_agents",
+    "scs_locks_held",
+    "scs_subscriptions",
     "scs_migration_should_migrate",
 )
 
 
+def generated_key(data_dir: Path, name: str) -> str | None:
+    """A key from the data directory's generated key file (written 0600 on first start)."""
+    try:
+        lines = (data_dir / GENERATED_KEYS_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == name and value.strip():
+            return value.strip()
+    return None
+
+
 def status(
-    url: Annotated[str, typer.Option(help="Server base URL.")] = "http://127.0.0.1:23456",
-    admin_key: Annotated[
-        str | None, typer.Option(help="Admin API key (default: $SCS_ADMIN_API_KEY).")
+    url: Annotated[
+        str | None, typer.Option(help="Server base URL (default: from SCS_HOST/SCS_PORT).")
     ] = None,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Admin API key (default: $SCS_ADMIN_API_KEY, else the generated key in the "
+            "data directory)."
+        ),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
 ) -> None:
     """Health and key figures of a running server."""
-    base = url.rstrip("/")
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
     try:
         health = httpx.get(f"{base}/health", timeout=5)
     except httpx.HTTPError as exc:
         typer.echo(f"unreachable: {base} ({type(exc).__name__})", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"health: {health.status_code} {health.text}")
-    key = admin_key or os.environ.get("SCS_ADMIN_API_KEY")
+    configured = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
+    key = admin_key or configured or generated_key(settings.data_dir, "SCS_ADMIN_API_KEY")
     headers = {"X-API-Key": key} if key else {}
     metrics = httpx.get(f"{base}/metrics", headers=headers, timeout=10)
     if metrics.status_code != 200:
@@ -55,7 +75,9 @@ def status(
     for family in text_string_to_metric_families(metrics.text):
         if family.name in KEY_FIGURES:
             for sample in family.samples:
-                typer.echo(f"{family.name.removeprefix('scs_'):<28} {sample.value:g}")
+                label = ",".join(sample.labels.values())
+                name = family.name.removeprefix("scs_") + (f"[{label}]" if label else "")
+                typer.echo(f"{name:<32} {sample.value:g}")
     if health.status_code != 200:
         raise typer.Exit(1)
 

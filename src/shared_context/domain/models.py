@@ -103,6 +103,7 @@ class ApiKey:
     permissions: frozenset[Permission]
     created_at: float
     revoked_at: float | None = None
+    agents: tuple[str, ...] = ()  # binding (domain.bindings): empty = team key, any agent id
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class ApiKey:
             "permissions": sorted(p.value for p in self.permissions),
             "created_at": iso(self.created_at),
             "revoked_at": iso(self.revoked_at),
+            "agents": list(self.agents),
         }
 
 

@@ -17,12 +17,14 @@ from shared_context.mcp.tools import (
     search,
     sessions,
 )
+from shared_context.mcp.toolsets import ToolsetFilter
 from shared_context.services.container import Services
 
 INSTRUCTIONS = (
-    "Shared Context Server: a shared blackboard for teams of agents. Call authenticate_agent "
-    "with your API key first, then pass the returned token as auth_token (or as an HTTP "
-    "bearer token). Create or join a session, post messages with a visibility, read what "
+    "Shared Context Server: a shared blackboard for teams of agents. If your connection is "
+    "configured with an agent identity (X-Agent-Id header or SCS_AGENT_ID), just call the "
+    "tools. Otherwise call authenticate_agent with your API key and pass the returned token "
+    "as auth_token. Create or join a session, post messages with a visibility, read what "
     "others posted."
 )
 
@@ -32,7 +34,11 @@ def build_mcp(app: Services) -> FastMCP:
         "shared-context-server",
         instructions=INSTRUCTIONS,
         version=__version__,
-        middleware=[ErrorMiddleware(app.metrics.calls), RequestErrors()],
+        middleware=[
+            ErrorMiddleware(app.metrics.calls),
+            ToolsetFilter(app.settings.toolsets),
+            RequestErrors(),
+        ],
         mask_error_details=True,
     )
     for module in (

@@ -14,11 +14,11 @@ FastMCP's low-level MCP SDK server:
 The SDK derives the advertised ``resources.subscribe`` capability from these handlers being
 registered, for each protocol era, so the capability is truthful.
 
-The subscriber's identity is captured when it subscribes, from the HTTP bearer token (over
-stdio, SCS_AGENT_TOKEN). The hub is fed by the event bus: on every message_added or
-visibility_changed event it notifies only subscribers that may see the message (before or
-after a visibility change) per ``domain.visibility.can_see``; a change a subscriber may not
-see sends nothing.
+The subscriber's identity is captured when it subscribes, by ``mcp.identity.subscriber``: the
+HTTP bearer token or connection headers (over stdio, the server's environment). The hub is
+fed by the event bus: on every message_added or visibility_changed event it notifies only
+subscribers that may see the message (before or after a visibility change) per
+``domain.visibility.can_see``; a change a subscriber may not see sends nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from shared_context.domain.permissions import Permission, require
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
 from shared_context.mcp.errors import jsonrpc_error, protocol_fault
+from shared_context.mcp.identity import subscriber
 from shared_context.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -96,15 +97,8 @@ class SubscriptionHub:
     # --- identity and checks ------------------------------------------------------------------
     async def _principal(self, ctx: ServerRequestContext[Any, Any]) -> Principal:
         headers = getattr(ctx.request, "headers", None)
-        token: str | None = None
-        if headers is not None:
-            scheme, _, value = str(headers.get("authorization", "")).partition(" ")
-            if scheme.lower() == "bearer" and value.strip():
-                token = value.strip()
-        elif self._app.settings.agent_token is not None:
-            token = self._app.settings.agent_token.get_secret_value()
         try:
-            principal = await self._app.auth.resolve(token)
+            principal = await subscriber(self._app, headers)
             require(principal, Permission.READ)
         except SharedContextError as exc:
             raise jsonrpc_error(exc) from exc

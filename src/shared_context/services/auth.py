@@ -7,12 +7,19 @@ from typing import Any
 
 from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService
+from shared_context.domain.bindings import require_allowed
 from shared_context.domain.clock import iso
-from shared_context.domain.errors import AuthError, InvalidInput
+from shared_context.domain.errors import AuthError, InvalidInput, PermissionDenied
 from shared_context.domain.ids import check_agent_id, check_agent_type
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import parse_permissions
 from shared_context.services.audit import FAILURE, AuditRecorder
+from shared_context.services.identity import (
+    ConnectionIdentities,
+    Credentials,
+    is_connection_identity,
+    nothing_presented,
+)
 
 Touch = Callable[[Principal], None]
 
@@ -23,6 +30,7 @@ class AuthService:
         self.tokens = tokens
         self._audit = audit
         self._touch: list[Touch] = []
+        self.connections = ConnectionIdentities(keys, audit)
 
     def on_authenticated(self, touch: Touch) -> None:
         """Called with every verified caller (presence uses it to refresh last_seen)."""
@@ -48,7 +56,8 @@ class AuthService:
                 raise InvalidInput("requested_permissions must be a list of read, write, admin.")
             requested = parse_permissions(requested_permissions)
             key = await self.keys.verify(api_key)
-        except (AuthError, InvalidInput) as exc:
+            require_allowed(key.agents, agent_id, key.name)
+        except (AuthError, InvalidInput, PermissionDenied) as exc:
             await self._audit.record(
                 "authenticate",
                 None,
@@ -95,9 +104,24 @@ class AuthService:
             touch(principal)
         return principal
 
+    async def identify(self, credentials: Credentials) -> Principal:
+        """The one identity resolver for every transport (tools, resources, subscriptions,
+        dashboard): the auth_token argument, else the bearer token, else the connection
+        identity (HTTP headers or the stdio server's environment)."""
+        token = credentials.token
+        if token:
+            return await self.resolve(token)
+        if not credentials.has_connection_identity:
+            raise nothing_presented(credentials.origin)
+        principal = await self.connections.resolve(credentials)
+        for touch in self._touch:
+            touch(principal)
+        return principal
+
     async def refresh(self, principal: Principal) -> dict[str, Any]:
         minted = self.tokens.mint(principal)
-        await self.tokens.revoke(principal)
+        if not is_connection_identity(principal):  # which has no token to revoke
+            await self.tokens.revoke(principal)
         await self._audit.record("refresh_token", principal)
         return {
             "success": True,

@@ -80,13 +80,15 @@ INTEGRATION_GUIDES: dict[str, dict[str, Any]] = {
                 "title": "Register",
                 "language": "shell",
                 "code": "claude mcp add --transport http shared-context "
-                'http://127.0.0.1:23456/mcp --header "X-API-Key: $SCS_API_KEY"',
+                'http://127.0.0.1:23456/mcp --header "X-API-Key: $SCS_API_KEY" '
+                '--header "X-Agent-Id: claude-1" --header "X-Agent-Type: claude"',
             },
             {
                 "title": "Use",
                 "language": "text",
-                "code": "Ask each sub-agent to call authenticate_agent with its own agent_id "
-                "and pass the token as auth_token on every later call.",
+                "code": "Every call acts as claude-1 with no token. A sub-agent that must "
+                "act as itself calls authenticate_agent with its own agent_id and passes the "
+                "token as auth_token.",
             },
         ],
     },
@@ -95,7 +97,9 @@ INTEGRATION_GUIDES: dict[str, dict[str, Any]] = {
 TROUBLESHOOTING: list[dict[str, str]] = [
     {
         "symptom": "AUTH_REQUIRED on every call",
-        "fix": "Pass auth_token from authenticate_agent, or send 'Authorization: Bearer <token>'.",
+        "fix": "Connect with the X-API-Key and X-Agent-Id headers (stdio: SCS_API_KEY and "
+        "SCS_AGENT_ID), or pass auth_token from authenticate_agent, or send "
+        "'Authorization: Bearer <token>'.",
     },
     {
         "symptom": "TOKEN_EXPIRED",

@@ -56,6 +56,18 @@ def coordination_families(figures: Figures) -> Iterator[Metric]:
             yield GaugeMetricFamily(family, text, value=number)
 
 
+def gauge_families(sections: Mapping[str, Figures]) -> Iterator[Metric]:
+    """Levels registered by other components (``register_gauge``), e.g. the web dashboard's
+    open streams: ``scs_<section>_<name>``."""
+    for section, figures in sorted(sections.items()):
+        for name, raw in figures.items():
+            number = _number(raw)
+            if number is not None:
+                yield GaugeMetricFamily(
+                    f"scs_{section}_{name}", f"{section}: {name.replace('_', ' ')}.", value=number
+                )
+
+
 def cache_families(levels: Mapping[str, Figures]) -> Iterator[Metric]:
     counters = {
         key: CounterMetricFamily(f"scs_cache_{key}", text, labels=["level"])

@@ -142,6 +142,7 @@ class MetricsService:
         need the database, live for the rest."""
         last = self._last
         yield from families.coordination_families(last.get("coordination", {}))
+        yield from families.gauge_families(last.get("gauges", {}))
         yield from families.totals_families(last.get("totals", {}), last.get("database", {}))
         if "migration_readiness" in last:
             yield from families.readiness_families(last["migration_readiness"])

@@ -23,7 +23,6 @@ precision on the relevance corpus, see ``bench/search.py``):
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -45,11 +44,11 @@ from shared_context.domain.models import Message, MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int, check_text, decode_cursor, encode_cursor
 from shared_context.services.messages import MessageService
+from shared_context.services.search_text import NormalisedTexts, Words, metadata_strings
 from shared_context.services.sessions import SessionService
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, SearchStore
 
 PREVIEW_MAX_CHARS = 200
-METADATA_MAX_STRINGS = 200
 ELLIPSIS = "…"
 WORD_EDGES = ".,;:!?()[]{}<>\"'`"
 SCORE_CHAR_BUDGET = 1_000_000  # characters scored per search, candidates and window together
@@ -66,21 +65,6 @@ def score_text(query: str, text: str) -> float:
         return window
     words = fuzz.token_set_ratio if len(text) >= len(query) else fuzz.token_sort_ratio
     return max(window, words(query, text))
-
-
-def metadata_strings(value: Any, limit: int = METADATA_MAX_STRINGS) -> list[str]:
-    """The string values of a metadata object, depth first, at most ``limit`` of them."""
-    found: list[str] = []
-    stack: list[Any] = [value]
-    while stack and len(found) < limit:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-    return found
 
 
 def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
@@ -100,23 +84,32 @@ def preview(query: str, text: str, max_chars: int = PREVIEW_MAX_CHARS) -> str:
     return prefix + snippet + suffix
 
 
-def metadata_text(metadata_json: str) -> str:
-    """The string values of stored metadata, joined: what the index matched too."""
-    if metadata_json in ("", "{}"):
-        return ""
-    try:
-        return " ".join(metadata_strings(json.loads(metadata_json)))
-    except ValueError:
-        return ""
+def score_batch(
+    query: str, texts: list[str], cutoff: float, words: list[Words | None] | None = None
+) -> list[float]:
+    """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++).
 
-
-def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
-    """``score_text`` over many lower-cased texts at once (RapidFuzz loops in C++)."""
+    ``words``: each text's distinct words (``Words.of``) or None when not known, to skip the
+    word-set pass on texts it cannot score at the cutoff (see ``word_set_reachable``); results
+    are the same without."""
     scores = [0.0] * len(texts)
     if len(query.split()) > 1:  # one word: the best window decides, skip the word-set pass
-        for _, score, index in process.extract(
-            query, texts, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
+        indices = list(range(len(texts)))
+        if words is not None:
+            asked = Words.of(query)
+            indices = [
+                i
+                for i in indices
+                if (known := words[i]) is None or word_set_reachable(asked, known, cutoff)
+            ]
+        for _, score, position in process.extract(
+            query,
+            [texts[i] for i in indices],
+            scorer=fuzz.token_set_ratio,
+            limit=None,
+            score_cutoff=cutoff,
         ):
+            index = indices[position]
             # A text whose few words all occur in the query is no full match of it.
             short = len(texts[index]) < len(query)
             scores[index] = fuzz.token_sort_ratio(query, texts[index]) if short else score
@@ -129,6 +122,21 @@ def score_batch(query: str, texts: list[str], cutoff: float) -> list[float]:
         window = score if len(texts[index]) >= len(query) else fuzz.ratio(query, texts[index])
         scores[index] = max(scores[index], window)
     return scores
+
+
+def word_set_reachable(query: Words, text: Words, cutoff: float) -> bool:
+    """Whether ``token_set_ratio`` can reach ``cutoff`` for this text. With no word in common
+    it is the indel ratio of the two joined word sets, at most ``200 * shorter / (sum of the
+    lengths)`` (an indel distance is at least the length difference); a text of many words
+    none of which the query shares cannot reach it. Conservative by a margin: never skips a
+    text that could score."""
+    if cutoff <= 0 or not query.distinct.isdisjoint(text.distinct):
+        return True
+    total = query.joined_length + text.joined_length
+    if total == 0:
+        return False
+    bound = 200.0 * min(query.joined_length, text.joined_length) / total
+    return bound >= cutoff - 0.5
 
 
 @dataclass(slots=True)
@@ -150,16 +158,22 @@ class TermOverlap:
     """Text relevance for ties: 2 per query term present as a whole word, 1 as a substring."""
 
     def __init__(self, needle: str) -> None:
-        edge = "[\\s" + re.escape(WORD_EDGES) + "]"
-        self._terms = [
-            (t, re.compile(f"(?:^|{edge}){re.escape(t)}(?:$|{edge})")) for t in needle.split()
-        ]
+        self._terms = needle.split()
+        self._patterns: dict[str, re.Pattern[str]] = {}  # compiled on a term's first hit
+
+    def _whole(self, term: str) -> re.Pattern[str]:
+        pattern = self._patterns.get(term)
+        if pattern is None:
+            edge = "[\\s" + re.escape(WORD_EDGES) + "]"
+            pattern = re.compile(f"(?:^|{edge}){re.escape(term)}(?:$|{edge})")
+            self._patterns[term] = pattern
+        return pattern
 
     def __call__(self, text: str) -> int:
         total = 0
-        for term, whole in self._terms:
+        for term in self._terms:
             if term in text:  # cheap test first; the pattern only runs on a hit
-                total += 2 if whole.search(text) else 1
+                total += 2 if self._whole(term).search(text) else 1
         return total
 
 
@@ -179,20 +193,43 @@ def within_budget(candidates: list[Candidate], budget: list[int]) -> list[Candid
 
 
 def score_candidates(
-    needle: str, candidates: list[Candidate], search_metadata: bool, threshold: float
+    needle: str,
+    candidates: list[Candidate],
+    search_metadata: bool,
+    threshold: float,
+    normalised: NormalisedTexts | None = None,
+    *,
+    keep: bool = True,
 ) -> list[_Scored]:
-    """Score candidates on content and (optionally) metadata; keep those at the threshold."""
+    """Score candidates on content and (optionally) metadata; keep those at the threshold.
+    ``normalised`` caches each message's lower-cased texts across searches; ``keep``: store
+    the misses (the recent window, scored search after search) or only look them up (index
+    candidates, in a large session mostly different rows each search: storing them cost more
+    than it saved, measured at 10,000 messages)."""
     if not candidates:
         return []
-    lowered_content = [c.content.lower() for c in candidates]
-    content = score_batch(needle, lowered_content, threshold)
+    cache = normalised if normalised is not None else NormalisedTexts(len(candidates))
+    normal = [cache.get(c.id, c.content, c.metadata_json, keep=keep) for c in candidates]
+    lowered_content = [n.content for n in normal]
+    several = len(needle.split()) > 1  # only the word-set pass needs the word sets
+    content = score_batch(
+        needle,
+        lowered_content,
+        threshold,
+        [n.content_words if n.reused else None for n in normal] if several else None,
+    )
     meta = [0.0] * len(candidates)
     if search_metadata:
-        texts = [metadata_text(c.metadata_json).lower() for c in candidates]
-        filled = [i for i, t in enumerate(texts) if t]
-        for i, score in zip(
-            filled, score_batch(needle, [texts[i] for i in filled], threshold), strict=True
-        ):
+        filled = [i for i, n in enumerate(normal) if n.metadata]
+        batch = score_batch(
+            needle,
+            [normal[i].metadata for i in filled],
+            threshold,
+            [normal[i].metadata_words if normal[i].reused else None for i in filled]
+            if several
+            else None,
+        )
+        for i, score in zip(filled, batch, strict=True):
             meta[i] = score
     overlap = TermOverlap(needle)
     kept = []
@@ -243,6 +280,7 @@ class SearchService:
         self._messages = messages
         self._candidate_limit = candidate_limit
         self._fallback_window = fallback_window
+        self._normalised = NormalisedTexts()
 
     async def search_context(
         self,
@@ -277,7 +315,9 @@ class SearchService:
         )
         budget = [SCORE_CHAR_BUDGET]
         candidates = within_budget(candidates, budget)
-        scored = score_candidates(needle, candidates, search_metadata, threshold)
+        scored = score_candidates(
+            needle, candidates, search_metadata, threshold, self._normalised, keep=False
+        )
         # Widen to the recent window when the index yields too few candidates to fill the page
         # (short queries) or none of them reaches the threshold (heavy typos). A verbatim hit
         # means the index saw the text as typed: nothing to widen for.
@@ -289,7 +329,9 @@ class SearchService:
             )
             seen = {c.id for c in candidates}
             fresh = within_budget([c for c in recent if c.id not in seen], budget)
-            scored.extend(score_candidates(needle, fresh, search_metadata, threshold))
+            scored.extend(
+                score_candidates(needle, fresh, search_metadata, threshold, self._normalised)
+            )
             considered += len(fresh)
         scored.sort(key=_Scored.key)
         results = [self._result(needle, s) for s in scored[:page]]

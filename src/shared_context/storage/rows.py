@@ -14,7 +14,7 @@ MESSAGE_COLUMNS = (
     "m.parent_message_id, m.created_at"
 )
 SESSION_COLUMNS = "seq, session_id, purpose, metadata, created_by, created_at, is_active"
-KEY_COLUMNS = "key_id, name, permissions, created_at, revoked_at"
+KEY_COLUMNS = "key_id, name, permissions, created_at, revoked_at, agents"
 
 
 def message(row: sqlite3.Row | tuple[Any, ...]) -> Message:
@@ -50,6 +50,7 @@ def api_key(row: tuple[Any, ...]) -> ApiKey:
         permissions=parse_permissions(json.loads(row[2])),
         created_at=row[3],
         revoked_at=row[4],
+        agents=tuple(json.loads(row[5])),
     )
 
 

@@ -20,7 +20,8 @@ from shared_context.telemetry.calls import current_call
 LogFormat = Literal["auto", "text", "json"]
 
 _SECRET = re.compile(
-    r"scs_[A-Za-z0-9_\-]{16,}"  # our API keys
+    # our API keys (scs_ + 43 url-safe characters); metric names (lower case) do not match
+    r"scs_(?=[A-Za-z0-9_\-]*[A-Z0-9])[A-Za-z0-9_\-]{32,}"
     r"|eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"  # JWTs
     r"|(?i:bearer)\s+[A-Za-z0-9._\-~+/]{8,}=*"
 )

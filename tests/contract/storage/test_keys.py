@@ -44,3 +44,15 @@ async def test_revoked_token_is_remembered_and_revoking_twice_is_harmless(store:
     await store.revoke_token("jti-9", NOW + 3600)
     await store.revoke_token("jti-9", NOW + 3600)
     assert await store.token_revocation("jti-9", "k_1") == (True, False)
+
+
+async def test_key_bindings_are_stored_and_replaced(store: Any) -> None:
+    bound = ApiKey("k_b", "bound", AGENT_CEILING, NOW, agents=("alice", "claude-*"))
+    assert await store.add_api_key(bound, "hash-b") is True
+    assert await store.add_api_key(ApiKey("k_t", "team", AGENT_CEILING, NOW), "hash-t") is True
+    found = await store.find_api_key_by_hash("hash-b")
+    assert found is not None and found.agents == ("alice", "claude-*")
+    await store.bind_api_key("k_b", ("gemini-*",))
+    await store.bind_api_key("k_t", ())
+    listed = {k.name: k.agents for k in await store.list_api_keys()}
+    assert listed == {"bound": ("gemini-*",), "team": ()}

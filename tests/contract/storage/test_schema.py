@@ -23,13 +23,15 @@ async def reopen(store: Any) -> Any:
 
 
 async def test_schema_version_is_recorded_and_restart_is_a_no_op(store: Any) -> None:
-    latest = load(store.dialect if store.dialect == "sqlite" else "postgres")[-1].version
+    migrations = load(store.dialect if store.dialect == "sqlite" else "postgres")
+    latest = migrations[-1].version
     assert await scalar(store, "SELECT MAX(version) FROM schema_version") == latest
     await store.start()
     again = await reopen(store)
     await again.start()
     try:
-        assert await scalar(again, "SELECT COUNT(*) FROM schema_version") == latest
+        # numbers are assigned per feature area, so there may be gaps: one row per migration
+        assert await scalar(again, "SELECT COUNT(*) FROM schema_version") == len(migrations)
     finally:
         await again.close()
         await again.close()

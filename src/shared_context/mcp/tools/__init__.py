@@ -25,8 +25,7 @@ def page_field(bound: tuple[int, int]) -> Any:
 AuthToken = Annotated[
     str | None,
     Field(
-        description="Token from authenticate_agent. Optional when the HTTP request carries "
-        "'Authorization: Bearer <token>'.",
+        description="Optional token from authenticate_agent; default: the connection's identity.",
         max_length=4096,
     ),
 ]

@@ -43,9 +43,9 @@ def register(mcp: FastMCP, app: Services) -> None:
             Field(description="Subset of read, write, admin. Default read, write.", max_length=3),
         ] = None,
     ) -> TokenResult:
-        """Exchange an API key for an agent token (JWT). Granted permissions are the requested
-        ones that the key's ceiling allows. Pass the token as auth_token on every other tool,
-        or as an HTTP bearer token."""
+        """Exchange an API key for an agent token (JWT), granting the requested permissions the
+        key allows. Not needed when the connection carries an identity; use the token as
+        auth_token (e.g. a sub-agent acting as itself) or as an HTTP bearer token."""
         return TokenResult.model_validate(
             await app.auth.authenticate(
                 agent_id, agent_type, api_key or header_api_key(), requested_permissions

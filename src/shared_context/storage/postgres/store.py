@@ -93,16 +93,26 @@ class PostgresStore(PostgresDatabase):
         async with self.transaction() as conn:
             status = await conn.execute(
                 pg(
-                    "INSERT INTO api_keys (key_id, name, key_hash, permissions, created_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                    "INSERT INTO api_keys "
+                    "(key_id, name, key_hash, permissions, created_at, agents) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
                 ),
                 key.key_id,
                 key.name,
                 key_hash,
                 json.dumps(sorted(p.value for p in key.permissions)),
                 key.created_at,
+                json.dumps(list(key.agents)),
             )
         return affected(status) == 1
+
+    async def bind_api_key(self, key_id: str, agents: tuple[str, ...]) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                pg("UPDATE api_keys SET agents = ? WHERE key_id = ?"),
+                json.dumps(list(agents)),
+                key_id,
+            )
 
     async def find_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         async with self.connection() as conn:

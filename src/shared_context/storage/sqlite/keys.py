@@ -34,20 +34,31 @@ class KeyTables:
     async def add_api_key(self, key: ApiKey, key_hash: str) -> bool:
         def fn(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO api_keys (key_id, name, key_hash, permissions, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO api_keys "
+                "(key_id, name, key_hash, permissions, created_at, agents) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     key.key_id,
                     key.name,
                     key_hash,
                     json.dumps(sorted(p.value for p in key.permissions)),
                     key.created_at,
+                    json.dumps(list(key.agents)),
                 ),
             )
             return cur.rowcount == 1
 
         added: bool = await self._writer.submit(fn)
         return added
+
+    async def bind_api_key(self, key_id: str, agents: tuple[str, ...]) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE api_keys SET agents = ? WHERE key_id = ?",
+                (json.dumps(list(agents)), key_id),
+            )
+
+        await self._writer.submit(fn)
 
     async def find_api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         def fn(conn: sqlite3.Connection) -> ApiKey | None:

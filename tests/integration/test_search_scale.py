@@ -1,0 +1,77 @@
+"""Search stays the same and stays bounded: answers equal to the golden snapshot taken before
+the scoring internals were optimised; the candidate stage reads the index and returns a
+bounded number of candidates as the session grows from 1,000 to 10,000 generated messages.
+No timings: cost is shown by counts and query plans (figures live in bench/search.py)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from shared_context.bootstrap import build_search
+from shared_context.domain.validation import dumps
+from shared_context.services.container import Services
+from shared_context.storage.search import SearchRequest
+from shared_context.storage.sqlite.search import explain_candidates
+from tests.search_snapshot import ALICE, GOLDEN, snapshot
+from tests.search_workload import messages, query_mix
+
+
+async def test_answers_equal_the_golden_snapshot(services: Services) -> None:
+    golden = json.loads(GOLDEN.read_text())
+    answers = json.loads(json.dumps(await snapshot(services)))
+    differing = [k for k in golden if answers.get(k) != golden[k]]
+    assert answers.keys() == golden.keys()
+    assert differing == []
+
+
+def _bulk(sid: str, batch: list[tuple[str, dict[str, Any]]]) -> Callable[[Any], None]:
+    rows = [(sid, "bob", "claude", c, "public", dumps(m), time.time()) for c, m in batch]
+
+    def fn(conn: Any) -> None:
+        conn.executemany(
+            "INSERT INTO messages (session_id, sender, sender_type, content, visibility, "
+            "metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    return fn
+
+
+@pytest.mark.sqlite_only
+async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
+    services: Services,
+) -> None:
+    corpus = list(messages(10_000))
+    queries = [q.text for q in query_mix(corpus[:1_000], 80)]
+    sid = (await services.sessions.create(ALICE, "scale", None))["session_id"]
+    stage = build_search(services.store)
+    limit = 500
+    counts: dict[int, list[int]] = {}
+    considered: dict[int, list[int]] = {}
+    have = 0
+    for size in (1_000, 10_000):
+        await services.store.write(_bulk(sid, corpus[have:size]))  # type: ignore[attr-defined]
+        have = size
+        counts[size] = [
+            len(await stage.candidates(ALICE, SearchRequest(sid, q, candidate_limit=limit)))
+            for q in queries
+        ]
+        considered[size] = [
+            (await services.search.search_context(ALICE, sid, q))["considered"] for q in queries
+        ]
+        plan = await services.store.read(  # type: ignore[attr-defined]
+            lambda conn: explain_candidates(conn, ALICE, sid)
+        )
+        assert any("messages_fts VIRTUAL TABLE" in step for step in plan), plan
+    for size in (1_000, 10_000):
+        assert max(counts[size]) <= limit
+        assert max(considered[size]) <= limit + 1_000  # candidates + the fallback window
+    # Ten times the messages, not ten times the candidates: the rare-piece budget bounds them.
+    assert statistics.fmean(counts[10_000]) < 2 * statistics.fmean(counts[1_000])
+    assert sum(counts[10_000]) > 0
