@@ -151,8 +151,9 @@ async def in_process(data_dir: Path, n: int) -> dict[str, dict[str, float]]:
 
             async def call(tool: str, args: dict[str, Any]) -> dict[str, Any]:
                 result = await client.call_tool(tool, args)
-                assert result.structured_content is not None
-                return result.structured_content
+                content: dict[str, Any] | None = result.structured_content
+                assert content is not None
+                return content
 
             figures = await tool_latencies(call, legacy.ping, n)
         token = (await services.auth.authenticate("v", "bench", AGENT_KEY, None))["token"]

@@ -136,7 +136,9 @@ async def post_round_trips(
     return pct(samples), round(cpu, 3), acks
 
 
-async def stream_cost(server: ServerProcess, token: str, sid: str, streams: int, posts: int):
+async def stream_cost(  # type: ignore[no-untyped-def]
+    server: ServerProcess, token: str, sid: str, streams: int, posts: int
+):
     pid = server.proc.pid if server.proc else 0
     idle_window = 5.0
     result: dict[str, Any] = {}

@@ -24,7 +24,8 @@ import asyncpg
 
 from shared_context.benchmark.harness import ServerProcess
 from shared_context.benchmark.report import table
-from shared_context.benchmark.suite import MIX, concurrent
+from shared_context.benchmark.suite import concurrent
+from shared_context.benchmark.workload import MIX
 
 
 async def schema_sql(pg_url: str, sql: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastmcp import Client
 
 from shared_context.config import Settings
 
@@ -35,3 +36,19 @@ def test_every_setting_is_documented(name: str) -> None:
 def test_every_core_tool_is_documented(tool: str) -> None:
     text = (DOCS / "tools.md").read_text()
     assert f"### `{tool}`" in text, f"docs/tools.md has no section for {tool}"
+
+
+async def test_every_registered_tool_is_documented(client: Client) -> None:
+    """The list comes from the live registry, so a new tool cannot be left undocumented."""
+    reference = (DOCS / "api-reference.md").read_text()
+    written = "\n".join(
+        path.read_text()
+        for path in [DOCS.parent / "README.md", *DOCS.glob("*.md")]
+        if path.name != "api-reference.md"
+    )
+    tools = [tool.name for tool in await client.list_tools()]
+    assert len(tools) >= len(CORE_TOOLS)
+    missing = [t for t in tools if f"## `{t}`" not in reference]
+    assert not missing, f"docs/api-reference.md lacks {missing}: run `uv run scs docs`"
+    unnamed = [t for t in tools if f"`{t}`" not in written]
+    assert not unnamed, f"no hand-written doc (README.md, docs/*.md) mentions {unnamed}"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,10 +19,8 @@ from shared_context.auth.keys import KeyRing
 from shared_context.auth.tokens import TokenService, generate_secret
 from shared_context.config import Settings
 from shared_context.domain.auth_failures import AuthFailureGuard
-from shared_context.domain.bindings import split_setting
 from shared_context.domain.clock import Clock, SystemClock
 from shared_context.domain.errors import InvalidInput
-from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.http_sessions import SessionAdmission
@@ -35,6 +31,7 @@ from shared_context.services.auth import AuthService
 from shared_context.services.container import Services
 from shared_context.services.coordination import Coordination
 from shared_context.services.cross_process import ChangeRelay
+from shared_context.services.first_start import ensure_keys
 from shared_context.services.locks import LockService
 from shared_context.services.maintenance import Maintenance
 from shared_context.services.memory import MemoryLimits, MemoryService
@@ -46,22 +43,12 @@ from shared_context.services.remote_events import RemoteEventResolver
 from shared_context.services.search import SearchService
 from shared_context.services.sessions import SessionService
 from shared_context.services.waiting import Recheck, WaitService
-from shared_context.storage.audit import AuditLogStore
+from shared_context.storage.backends import Backend, backend_for
 from shared_context.storage.base import Store
 from shared_context.storage.changes import ChangeFeed
-from shared_context.storage.coordination import CoordinationStore
-from shared_context.storage.memory import MemoryStore
-from shared_context.storage.postgres.audit import PostgresAuditLog
-from shared_context.storage.postgres.coordination import PostgresCoordinationStore
 from shared_context.storage.postgres.engine import is_postgres_url
-from shared_context.storage.postgres.memory import PostgresMemoryStore
-from shared_context.storage.postgres.search import PostgresSearch
 from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.search import SearchStore
-from shared_context.storage.sqlite.audit import SqliteAuditLog
-from shared_context.storage.sqlite.coordination import SqliteCoordinationStore
-from shared_context.storage.sqlite.memory import SqliteMemoryStore
-from shared_context.storage.sqlite.search import SqliteSearch
 from shared_context.storage.sqlite.store import SqliteStore
 from shared_context.telemetry.calls import note_caller
 from shared_context.telemetry.tracing import Tracing
@@ -70,8 +57,6 @@ from shared_context.web.dashboard import Dashboard
 from shared_context.web.limits import BodySizeLimit
 
 log = logging.getLogger("shared_context")
-
-GENERATED_KEYS_FILE = "api_keys.txt"
 
 
 def build_store(settings: Settings) -> Store:
@@ -105,88 +90,7 @@ def build_store(settings: Settings) -> Store:
 
 def build_search(store: Store) -> SearchStore:
     """The candidate stage of search for the store's backend."""
-    if isinstance(store, SqliteStore):
-        return SqliteSearch(store)
-    if isinstance(store, PostgresStore):
-        return PostgresSearch(store)
-    raise InvalidInput(f"No search backend for the {store.dialect!r} store.")
-
-
-async def ensure_keys(settings: Settings, keys: KeyRing) -> Path | None:
-    """Install configured keys, or generate a pair on first start. Returns the file of
-    generated keys when one was written."""
-    configured = [
-        ("env:agent", settings.api_key, AGENT_CEILING, split_setting(settings.api_key_agents)),
-        ("env:admin", settings.admin_api_key, ALL_PERMISSIONS, ()),
-    ]
-    existing = await keys.list()
-    any_configured = False
-    for prefix, secret, ceiling, agents in configured:
-        if secret is None:
-            continue
-        if prefix == "env:agent" and settings.agent_id is not None:
-            # SCS_AGENT_ID makes this process a client (a stdio server spawned by an
-            # assistant): SCS_API_KEY is its credential, verified per request, never
-            # installed (a typo must be refused, and another process's key kept).
-            continue
-        any_configured = True
-        added = await keys.add(
-            f"{prefix}:{_short_id(secret.get_secret_value())}",
-            secret.get_secret_value(),
-            ceiling,
-            agents,
-        )
-        # A changed configured key replaces the previous one of the same role.
-        for old in existing:
-            if (
-                old.name.startswith(prefix + ":")
-                and old.key_id != added.key_id
-                and old.revoked_at is None
-            ):
-                await keys.revoke(old.key_id)
-    if any_configured or any(k.revoked_at is None for k in existing):
-        return None
-    agent_key, agent_plain = await keys.create("generated:agent", AGENT_CEILING)
-    admin_key, admin_plain = await keys.create("generated:admin", ALL_PERMISSIONS)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    target = settings.data_dir / GENERATED_KEYS_FILE
-    write_private_file(
-        target,
-        "# Generated by shared-context-server on first start. Keep secret.\n"
-        f"SCS_API_KEY={agent_plain}\n"
-        f"SCS_ADMIN_API_KEY={admin_plain}\n",
-    )
-    log.warning(
-        "Generated API keys %s (agent) and %s (admin); their values are in %s (mode 0600).",
-        agent_key.key_id,
-        admin_key.key_id,
-        target,
-    )
-    return target
-
-
-def write_private_file(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` (mode 0600) so that no reader ever sees it half-written:
-    a temporary file beside it, flushed to disk, then renamed over it."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _short_id(plain: str) -> str:
-    from shared_context.auth.keys import hash_key
-
-    return hash_key(plain)[:8]
+    return backend_for(store).search
 
 
 @asynccontextmanager
@@ -199,6 +103,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     store = store or build_store(settings)
+    backend = backend_for(store)
     tracing = tracing or Tracing()
     store.instruments.tracing = tracing
     await store.start()
@@ -206,10 +111,10 @@ async def open_services(
     relay: ChangeRelay | None = None
     try:
         bus = EventBus()
-        if isinstance(store, PostgresStore):
+        if backend.listen_connect is not None:
             # Several instances share this database: carry bus events across them.
             resolver = RemoteEventResolver(store)
-            bridge = PgNotifyBridge(bus, store.connect_args.connect, resolve=resolver.resolve)
+            bridge = PgNotifyBridge(bus, backend.listen_connect, resolve=resolver.resolve)
             await bridge.start()
         feed = store.change_feed()
         if feed is not None:
@@ -273,10 +178,9 @@ async def open_services(
             max_content_chars=settings.max_content_chars,
             cache=cache,
         )
-        memory_store, audit_store = build_memory_and_audit_stores(store)
-        memory = MemoryService(memory_store, sessions, bus, audit, clock, memory_limits(settings))
+        memory = MemoryService(backend.memory, sessions, bus, audit, clock, memory_limits(settings))
         audit_log = AuditLogService(
-            audit_store,
+            backend.audit_log,
             clock,
             retention_seconds=settings.audit_retention_days * 86400,
             purge_batch=settings.memory_sweep_batch,
@@ -284,7 +188,7 @@ async def open_services(
         metrics = MetricsService(store, clock, tracing)
         auth.on_authenticated(note_caller)
         coordination = build_coordination(
-            settings, store, bus, audit, clock, sessions, messages, recheck=tokens.recheck
+            settings, backend, bus, audit, clock, sessions, messages, recheck=tokens.recheck
         )
         auth.on_authenticated(coordination.presence.touch)
         maintenance = Maintenance()
@@ -302,7 +206,7 @@ async def open_services(
             metrics=metrics,
             maintenance=maintenance,
             coordination=coordination,
-            search=SearchService(build_search(store), sessions, messages),
+            search=SearchService(backend.search, sessions, messages),
             cross_process=relay,
         )
         register_jobs(services)
@@ -387,14 +291,6 @@ def register_jobs(app: Services) -> None:
     app.maintenance.add_job("audit_retention", interval, audit_retention)
 
 
-def build_memory_and_audit_stores(store: Store) -> tuple[MemoryStore, AuditLogStore]:
-    if isinstance(store, SqliteStore):
-        return SqliteMemoryStore(store), SqliteAuditLog(store)
-    if isinstance(store, PostgresStore):
-        return PostgresMemoryStore(store), PostgresAuditLog(store)
-    raise InvalidInput(f"No memory/audit storage for the {store.dialect!r} backend.")
-
-
 def memory_limits(settings: Settings) -> MemoryLimits:
     return MemoryLimits(
         max_value_bytes=settings.memory_max_value_bytes,
@@ -417,7 +313,7 @@ def register_coordination(app: Services) -> None:
 
 def build_coordination(
     settings: Settings,
-    store: Store,
+    backend: Backend,
     bus: EventBus,
     audit: AuditRecorder,
     clock: Clock,
@@ -426,13 +322,7 @@ def build_coordination(
     *,
     recheck: Recheck,
 ) -> Coordination:
-    coord_store: CoordinationStore
-    if isinstance(store, SqliteStore):
-        coord_store = SqliteCoordinationStore(store)
-    elif isinstance(store, PostgresStore):
-        coord_store = PostgresCoordinationStore(store)
-    else:
-        raise InvalidInput("Coordination needs a storage backend with lock and presence tables.")
+    coord_store, store = backend.coordination, backend.store
     return Coordination(
         presence=PresenceService(coord_store, sessions, bus, audit, clock),
         locks=LockService(coord_store, sessions, bus, audit, clock),

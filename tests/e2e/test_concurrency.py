@@ -71,7 +71,7 @@ async def test_25_agents_in_process(server: FastMCP, caplog: pytest.LogCaptureFi
     caplog.set_level(logging.WARNING)
     clients = [FastClient(server) for _ in range(AGENTS)]
     for client in clients:
-        await client.__aenter__()
+        await client.__aenter__()  # type: ignore[no-untyped-call]
     try:
         creator = await call(
             clients[0],
@@ -93,7 +93,7 @@ async def test_25_agents_in_process(server: FastMCP, caplog: pytest.LogCaptureFi
         ids = await run_agents(call_for, sid)
     finally:
         for client in clients:
-            await client.__aexit__(None, None, None)
+            await client.__aexit__(None, None, None)  # type: ignore[no-untyped-call]
     assert len(ids) == len(set(ids)) == AGENTS * ROUNDS
     assert not [r for r in caplog.records if "locked" in r.getMessage().lower()]
 

@@ -152,8 +152,8 @@ async def test_three_processes_share_one_blackboard(tmp_path: Path) -> None:
                 auth_token=token,
             )
             assert all(m["visibility"] != "private" for m in waited["messages"])
-        async with bearer_client(b_url, tokens[b.name]) as reader:
-            resource = await reader.read_resource(f"session://{sid}")
+        async with bearer_client(b_url, tokens[b.name]) as bob_client:
+            resource = await bob_client.read_resource(f"session://{sid}")
             text = resource.contents[0].text  # type: ignore[union-attr]
             assert "zircon" not in text
         # ... while alice's own identity sees it through every process.

@@ -13,11 +13,12 @@ import pytest
 from fastmcp import Client
 from typer.testing import CliRunner
 
-from shared_context.bootstrap import GENERATED_KEYS_FILE, check_listen_address, open_services
+from shared_context.bootstrap import check_listen_address, open_services
 from shared_context.cli.main import app
 from shared_context.config import Settings
 from shared_context.domain.errors import InvalidInput
 from shared_context.mcp.server import build_mcp
+from shared_context.services.first_start import GENERATED_KEYS_FILE
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY, call, fail
 

@@ -90,7 +90,7 @@ def exported() -> set[str]:
 
 def dashboard_expressions() -> list[str]:
     board = json.loads(DASHBOARD.read_text())
-    exprs = []
+    exprs: list[str] = []
     for panel in board["panels"]:
         if panel["type"] == "row":
             continue

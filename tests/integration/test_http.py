@@ -170,7 +170,7 @@ def test_oversized_body_gets_413(http_server: ServerProcess) -> None:
         assert declared.status_code == 413
         assert declared.json()["code"] == "INVALID_INPUT"
 
-        def chunks():  # no Content-Length: the limit is enforced while streaming
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced while streaming
             for start in range(0, len(big), 1 << 20):
                 yield big[start : start + (1 << 20)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +68,7 @@ async def test_json_logs_of_a_short_workload(tmp_path: Path) -> None:
         assert secret not in text
 
     calls = [r for r in records if r["logger"] == "shared_context.calls"]
-    by_tool = {}
+    by_tool: dict[str, Any] = {}
     for r in calls:
         assert {"request_id", "tool", "duration_ms", "outcome"} <= set(r), r
         assert isinstance(r["duration_ms"], float) and r["duration_ms"] >= 0

@@ -1,3 +1,5 @@
+# OpenTelemetry types span attributes as optional unions of any value; the tests index them.
+# mypy: disable-error-code="index, operator, union-attr"
 """OpenTelemetry traces: a span per tool call with its storage (and writer batch) spans
 beneath it, seen through the SDK's in-memory exporter; and real OTLP export from a real
 ``scs serve`` to a receiver on 127.0.0.1, with FastMCP's request span as the parent."""

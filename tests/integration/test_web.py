@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 
 import httpx
 
@@ -43,7 +44,7 @@ async def test_guard_and_limit_in_process(services: Services) -> None:
         garbage = await http.post("/mcp", content=b"{}", headers={"Content-Length": "not-a-number"})
         assert garbage.status_code in {400, 413}
 
-        async def chunks():  # type: ignore[no-untyped-def]
+        async def chunks() -> AsyncIterator[bytes]:
             for _ in range(3):
                 yield b"x" * (limit // 2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +47,7 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
         for agent in AGENTS:
             hub.add(
                 agent.agent_id,
-                Subscriber(agent, {uri}, lambda _u, a=agent.agent_id: _bump(notified, a), "x"),
+                Subscriber(agent, {uri}, partial(_bump_for, notified, agent.agent_id), "x"),
             )
         events: list[Event] = []
         app.bus.subscribe(events.append)
@@ -97,6 +98,10 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
                     )
                 expected += visible
             assert notified[viewer.agent_id] == expected
+
+
+def _bump_for(counts: dict[str, int], agent: str, _uri: str) -> None:
+    _bump(counts, agent)
 
 
 def _bump(counts: dict[str, int], agent: str) -> None:

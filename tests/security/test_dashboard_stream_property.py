@@ -81,7 +81,7 @@ class World:
         self.base = (await http_cm.__aenter__()).removesuffix("/mcp")
         self._stack.append(http_cm)
         mcp_cm = Client(build_mcp(self.services))
-        self.mcp = await mcp_cm.__aenter__()
+        self.mcp = await mcp_cm.__aenter__()  # type: ignore[no-untyped-call]
         self._stack.append(mcp_cm)
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 
@@ -93,7 +94,7 @@ def test_stream_limits_per_agent_and_total() -> None:
 def request(cookies: dict[str, str], headers: dict[str, str] | None = None) -> Request:
     raw = [(b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    scope = {"type": "http", "headers": raw, "scheme": "http", "path": "/ui/login"}
+    scope: dict[str, Any] = {"type": "http", "headers": raw, "scheme": "http", "path": "/ui/login"}
     scope |= {"method": "POST", "server": ("127.0.0.1", 8000), "query_string": b""}
     return Request(scope)
 

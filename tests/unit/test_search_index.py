@@ -12,14 +12,8 @@ from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
 from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest, SearchScope
-from shared_context.storage.sqlite.search import (
-    explain_candidates,
-    fts_string,
-    longer_pieces,
-    match_expression,
-    query_terms,
-    query_trigrams,
-)
+from shared_context.storage.search_terms import longer_pieces, query_terms, query_trigrams
+from shared_context.storage.sqlite.search import explain_candidates, fts_string, match_expression
 
 ALICE = Principal("alice", "claude", AGENT_CEILING)
 

@@ -57,7 +57,7 @@ def test_word_set_skip_never_drops_a_text_that_scores() -> None:
 def test_score_batch_is_the_same_with_and_without_word_sets() -> None:
     corpus = list(messages(300))
     texts = [content.lower() for content, _ in corpus]
-    words = [Words.of(t) for t in texts]
+    words: list[Words | None] = [Words.of(t) for t in texts]
     for query in query_mix(corpus, 60):
         asked = query.text.lower()
         assert score_batch(asked, texts, 60, words) == score_batch(asked, texts, 60)

@@ -16,8 +16,9 @@ from shared_context.bootstrap import open_services
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventKind
+from shared_context.mcp.listen_queue import ListenQueue
 from shared_context.mcp.server import build_mcp
-from shared_context.mcp.subscriptions import ListenQueue, Subscriber, SubscriptionHub
+from shared_context.mcp.subscriptions import Subscriber, SubscriptionHub
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY

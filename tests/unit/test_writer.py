@@ -61,6 +61,8 @@ async def test_a_failing_write_fails_only_its_caller(store: SqliteStore) -> None
 
 
 async def test_driver_errors_are_translated_for_that_caller_only(store: SqliteStore) -> None:
+    ok: object
+    duplicate: object
     ok, duplicate = await asyncio.gather(
         store.write(lambda conn: conn.execute("INSERT INTO t VALUES (1)").rowcount),
         store.write(lambda conn: conn.execute("INSERT INTO t VALUES (1)").rowcount),

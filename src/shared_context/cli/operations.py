@@ -13,11 +13,12 @@ import typer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from shared_context.bootstrap import GENERATED_KEYS_FILE, open_services
+from shared_context.bootstrap import open_services
 from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
 from shared_context.mcp.tools.admin import tool_docs
 from shared_context.services import docs as docs_service
+from shared_context.services.first_start import GENERATED_KEYS_FILE
 
 KEY_FIGURES = (
     "scs_database_rows",

@@ -6,18 +6,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shared_context.domain.bounds import (
+    LOCK_TTL_SECONDS,
+    LOCK_TYPE_MAX_CHARS,
+    PRESENCE_WITHIN_SECONDS,
+    RESOURCE_MAX_CHARS,
+)
 from shared_context.domain.clock import iso
-from shared_context.domain.errors import InvalidInput
+from shared_context.domain.errors import Conflict, ErrorCode, InvalidInput, session_not_found
 
 SESSION_WRITE_RESOURCE = ""
 """The resource name of a session's write lock; named resources are advisory leases."""
 
-RESOURCE_MAX_CHARS = 500
-LOCK_TYPE_MAX_CHARS = 50
-TTL_MIN_SECONDS = 5
-TTL_MAX_SECONDS = 3600
-WITHIN_MIN_SECONDS = 1
-WITHIN_MAX_SECONDS = 86_400
+TTL_MIN_SECONDS, TTL_MAX_SECONDS = LOCK_TTL_SECONDS
+WITHIN_MIN_SECONDS, WITHIN_MAX_SECONDS = PRESENCE_WITHIN_SECONDS
 
 
 class PresenceStatus(StrEnum):
@@ -124,3 +126,51 @@ class LockOutcome:
 
     lease: Lease | None
     previous: Lease | None = None
+
+
+# --- rules decided over rows the adapters fetch (inside their write transaction) ------------
+def check_session_writable(
+    session_id: str, is_active: bool | None, write_lock: tuple[str, float] | None
+) -> None:
+    """May a message be added? ``is_active`` is None when the session does not exist;
+    ``write_lock`` is (holder, expires_at) of a live ``write`` lease held by another agent."""
+    if is_active is None:
+        raise session_not_found(session_id)
+    if not is_active:
+        raise Conflict(
+            "The session is closed; no further messages can be added. Create a new session.",
+            code=ErrorCode.SESSION_LOCKED,
+            details={"reason": "closed"},
+        )
+    if write_lock is not None:
+        holder, expires_at = write_lock
+        raise Conflict(
+            f"{holder} holds the session write lock until {iso(expires_at)}; messages from "
+            "other agents are refused until it is released or expires.",
+            code=ErrorCode.SESSION_LOCKED,
+            details={"holder": holder, "expires_at": iso(expires_at), "reason": "locked"},
+        )
+
+
+def locked_error(lease: Lease) -> Conflict:
+    """The refusal when another agent's live lease stands in the way."""
+    what = f"resource {lease.resource!r}" if lease.resource else "the session write lock"
+    return Conflict(
+        f"{lease.holder} holds {what} until {iso(lease.expires_at)}. Wait for it to be "
+        "released or to expire, then try again.",
+        code=ErrorCode.SESSION_LOCKED,
+        details={
+            "holder": lease.holder,
+            "expires_at": iso(lease.expires_at),
+            "lock_type": lease.lock_type,
+            "resource": lease.resource or None,
+        },
+    )
+
+
+def not_held_error(resource: str) -> Conflict:
+    what = f"resource {resource!r}" if resource else "the session write lock"
+    return Conflict(
+        f"You do not hold {what} (it is free, expired or held by another agent).",
+        code=ErrorCode.LOCK_NOT_HELD,
+    )

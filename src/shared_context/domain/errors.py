@@ -9,12 +9,16 @@
     ├── LimitExceeded           RATE_LIMITED | QUOTA_EXCEEDED
     └── StorageError            STORAGE_FULL | INTERNAL_ERROR
 
-Transports map these to wire responses in exactly one place each (``mcp/errors.py`` and the
-web app); services raise them and never build responses themselves.
+Services raise these and never build responses. ``ERROR_FORMS`` below is the one table from
+code to wire form; the transports apply it in exactly one module each: ``mcp/errors.py``
+(tool results, JSON-RPC errors for resources, prompts and subscriptions) and
+``web/errors.py`` (HTTP responses). ``tests/unit/test_error_boundary.py`` fails if a mapping
+appears anywhere else.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +41,30 @@ class ErrorCode(StrEnum):
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     STORAGE_FULL = "STORAGE_FULL"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorForm:
+    """How one code travels. A tool call always answers with a tool error (``isError`` and
+    the ``{success: false, code, message}`` body, SPEC §3); requests that have no tool-error
+    form (resources, prompts, subscriptions) answer a JSON-RPC error with ``jsonrpc_code``
+    and the same body as ``data``; HTTP routes answer ``http_status`` with the body."""
+
+    http_status: int
+    jsonrpc_code: int
+
+
+#: JSON-RPC codes: the spec's own where one fits, else the implementation-defined range.
+JSONRPC_INVALID_REQUEST = -32600
+JSONRPC_INVALID_PARAMS = -32602
+JSONRPC_INTERNAL_ERROR = -32603
+JSONRPC_UNAUTHORIZED = -32001
+JSONRPC_NOT_FOUND = -32002  # MCP's "resource not found"
+JSONRPC_RATE_LIMITED = -32029  # implementation-defined server error range ("429")
+
+_AUTH = ErrorForm(401, JSONRPC_UNAUTHORIZED)
+_CONFLICT = ErrorForm(409, JSONRPC_INVALID_REQUEST)
+_NOT_FOUND = ErrorForm(404, JSONRPC_NOT_FOUND)
 
 
 class SharedContextError(Exception):
@@ -108,3 +136,24 @@ def message_not_found(message_id: int) -> NotFound:
         f"Message {message_id} was not found in this session.",
         code=ErrorCode.MESSAGE_NOT_FOUND,
     )
+
+
+ERROR_FORMS: dict[ErrorCode, ErrorForm] = {
+    ErrorCode.AUTH_REQUIRED: _AUTH,
+    ErrorCode.TOKEN_EXPIRED: _AUTH,
+    ErrorCode.TOKEN_INVALID: _AUTH,
+    ErrorCode.INVALID_API_KEY: _AUTH,
+    ErrorCode.PERMISSION_DENIED: ErrorForm(403, JSONRPC_UNAUTHORIZED),
+    ErrorCode.INVALID_INPUT: ErrorForm(400, JSONRPC_INVALID_PARAMS),
+    ErrorCode.SESSION_NOT_FOUND: _NOT_FOUND,
+    ErrorCode.MESSAGE_NOT_FOUND: _NOT_FOUND,
+    ErrorCode.MEMORY_NOT_FOUND: _NOT_FOUND,
+    ErrorCode.KEY_EXISTS: _CONFLICT,
+    ErrorCode.VERSION_CONFLICT: _CONFLICT,
+    ErrorCode.SESSION_LOCKED: _CONFLICT,
+    ErrorCode.LOCK_NOT_HELD: _CONFLICT,
+    ErrorCode.RATE_LIMITED: ErrorForm(429, JSONRPC_RATE_LIMITED),
+    ErrorCode.QUOTA_EXCEEDED: ErrorForm(429, JSONRPC_INVALID_REQUEST),
+    ErrorCode.STORAGE_FULL: ErrorForm(507, JSONRPC_INTERNAL_ERROR),
+    ErrorCode.INTERNAL_ERROR: ErrorForm(500, JSONRPC_INTERNAL_ERROR),
+}

@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 import secrets
 
+from shared_context.domain.bounds import (
+    AGENT_ID_MAX_CHARS,
+    AGENT_TYPE_MAX_CHARS,
+    IDEMPOTENCY_KEY_MAX_CHARS,
+)
 from shared_context.domain.errors import InvalidInput, session_not_found
 
-AGENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-AGENT_TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,49}$")
+AGENT_ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{AGENT_ID_MAX_CHARS - 1}}}$")
+AGENT_TYPE_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{AGENT_TYPE_MAX_CHARS - 1}}}$")
 SESSION_ID_RE = re.compile(r"^session_[a-f0-9]{16}$")
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}$")
 
 
 def new_session_id() -> str:
@@ -20,8 +25,8 @@ def new_session_id() -> str:
 def check_agent_id(value: object, field: str = "agent_id") -> str:
     if not isinstance(value, str) or not AGENT_ID_RE.fullmatch(value):
         raise InvalidInput(
-            f"{field} must be 1-100 characters of letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit."
+            f"{field} must be 1-{AGENT_ID_MAX_CHARS} characters of letters, digits, '_', '.' "
+            "or '-', starting with a letter or digit."
         )
     return value
 
@@ -29,8 +34,8 @@ def check_agent_id(value: object, field: str = "agent_id") -> str:
 def check_agent_type(value: object) -> str:
     if not isinstance(value, str) or not AGENT_TYPE_RE.fullmatch(value):
         raise InvalidInput(
-            "agent_type must be 1-50 characters of letters, digits, '_', '.' or '-' "
-            "(for example 'claude', 'gemini', 'codex')."
+            f"agent_type must be 1-{AGENT_TYPE_MAX_CHARS} characters of letters, digits, '_', "
+            "'.' or '-' (for example 'claude', 'gemini', 'codex')."
         )
     return value
 
@@ -44,5 +49,8 @@ def check_session_id(value: object) -> str:
 
 def check_idempotency_key(value: object) -> str:
     if not isinstance(value, str) or not IDEMPOTENCY_KEY_RE.fullmatch(value):
-        raise InvalidInput("idempotency_key must be 1-128 printable ASCII characters, no spaces.")
+        raise InvalidInput(
+            f"idempotency_key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters, "
+            "no spaces."
+        )
     return value

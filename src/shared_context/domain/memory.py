@@ -13,13 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from shared_context.domain.bounds import MEMORY_EXPIRES_SECONDS, MEMORY_KEY_MAX_CHARS
 from shared_context.domain.clock import iso
-from shared_context.domain.errors import ErrorCode, InvalidInput, NotFound
+from shared_context.domain.errors import Conflict, ErrorCode, InvalidInput, LimitExceeded, NotFound
 from shared_context.domain.validation import dumps, json_depth_ok
 
-KEY_MAX_CHARS = 255
-EXPIRES_MIN_SECONDS = 1
-EXPIRES_MAX_SECONDS = 365 * 86400
+KEY_MAX_CHARS = MEMORY_KEY_MAX_CHARS
+EXPIRES_MIN_SECONDS, EXPIRES_MAX_SECONDS = MEMORY_EXPIRES_SECONDS
 VALUE_MAX_DEPTH = 64
 GLOBAL = "global"
 SESSION = "session"
@@ -164,3 +164,48 @@ class MemoryWrite:
     max_bytes: int
     overwrite: bool = True
     if_version: int | None = None
+
+
+# --- rules decided over rows the adapters fetch (inside their write transaction) ------------
+def check_write_preconditions(write: MemoryWrite, current_version: int | None) -> None:
+    """overwrite and compare-and-set: ``current_version`` is the live entry's, None if none."""
+    scope = scope_name(write.session_id)
+    if current_version is not None and not write.overwrite:
+        raise Conflict(
+            f"Memory key {write.key[:80]!r} already exists in {scope} scope (version "
+            f"{current_version}); pass overwrite=true to replace it.",
+            code=ErrorCode.KEY_EXISTS,
+            details={"current_version": current_version},
+        )
+    if write.if_version is None:
+        return
+    if (write.if_version == 0 and current_version is None) or write.if_version == current_version:
+        return
+    have = "does not exist" if current_version is None else f"is at version {current_version}"
+    raise Conflict(
+        f"Memory key {write.key[:80]!r} {have}, not version {write.if_version}; read it again "
+        "and retry with the current version.",
+        code=ErrorCode.VERSION_CONFLICT,
+        details={"current_version": current_version},
+    )
+
+
+def check_quota(write: MemoryWrite, entries: int, used: int, replaced_size: int | None) -> None:
+    """The owner's quotas over its live ``entries`` and ``used`` bytes; ``replaced_size`` is
+    the size of the live entry this write replaces (None when it creates one)."""
+    if replaced_size is None and entries + 1 > write.max_entries:
+        raise LimitExceeded(
+            f"Memory quota reached: {entries} entries of {write.max_entries} allowed per agent. "
+            "Delete entries you no longer need or let them expire.",
+            code=ErrorCode.QUOTA_EXCEEDED,
+            details={"entries": entries, "max_entries": write.max_entries},
+        )
+    old_size = replaced_size or 0
+    total = used - old_size + write.size_bytes
+    if total > write.max_bytes and write.size_bytes > old_size:
+        raise LimitExceeded(
+            f"Memory quota reached: this write would use {total} bytes of {write.max_bytes} "
+            "allowed per agent. Delete entries you no longer need or store less.",
+            code=ErrorCode.QUOTA_EXCEEDED,
+            details={"bytes": used, "max_bytes": write.max_bytes},
+        )

@@ -1,26 +1,121 @@
-"""The one place that turns exceptions into MCP tool results (``isError`` + structured body)."""
+"""The MCP error boundary: the one module that turns exceptions into MCP answers.
+
+- Tool calls: ``tool()`` registers every tool with a wrapper that hands our errors on quietly,
+  and ``ErrorMiddleware`` turns any failure into a tool error (``isError`` + the
+  ``{success: false, code, message}`` body, SPEC §3).
+- Resources, prompts and subscriptions have no tool-error form: ``RequestErrors`` and
+  ``jsonrpc_error`` answer JSON-RPC errors whose code comes from ``domain.errors.ERROR_FORMS``
+  and whose ``data`` is the same body. A resource that is hidden or missing answers through
+  FastMCP's own not-found path, so both look exactly alike.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
 
 import pydantic
-from fastmcp.exceptions import DisabledError, NotFoundError
+from fastmcp import FastMCP
+from fastmcp.exceptions import DisabledError, NotFoundError, PromptError, ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
+from fastmcp.prompts.base import PromptResult
+from fastmcp.resources.base import ResourceResult
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools.base import ToolResult
+from mcp import MCPError
 from mcp import types as mcp_types
-from mcp.shared.exceptions import MCPError
 
-from shared_context.domain.errors import ErrorCode, SharedContextError
+from shared_context.domain.errors import (
+    ERROR_FORMS,
+    JSONRPC_INVALID_REQUEST,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    SharedContextError,
+)
 from shared_context.telemetry.calls import Call, CallRecorder
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Set on every function registered through ``tool()``; a test checks each registered tool.
+BOUNDARY_MARK = "__scs_error_boundary__"
+
+
+def tool(
+    mcp: FastMCP, **options: Any
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Register a tool behind the boundary. Our own errors (the caller's problem: bad input,
+    conflicts, not found) travel to ``ErrorMiddleware`` as a quiet ``ToolError``; left alone,
+    FastMCP would log each with a full traceback, which costs ~50-100 ms per failed call and
+    floods the log."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except SharedContextError as exc:
+                raise ToolError(exc.message, log_level=logging.DEBUG) from exc
+
+        setattr(quiet, BOUNDARY_MARK, True)
+        mcp.tool(**options)(quiet)
+        return fn
+
+    return decorate
+
+
+def guarded_resource(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """For resource handlers: our errors leave as a quiet ``ResourceError`` that
+    ``RequestErrors`` maps (a refused read is the caller's problem, not a server fault)."""
+
+    @functools.wraps(fn)
+    async def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except SharedContextError as exc:
+            raise ResourceError(
+                f"{exc.code.value}: {exc.message}", log_level=logging.DEBUG
+            ) from exc
+
+    setattr(quiet, BOUNDARY_MARK, True)
+    return quiet
 
 
 def error_result(body: dict[str, Any]) -> ToolResult:
     return ToolResult(structured_content=body, is_error=True)
+
+
+def jsonrpc_error(exc: SharedContextError) -> MCPError:
+    """A JSON-RPC error for a request that has no tool-error form."""
+    return MCPError(
+        code=ERROR_FORMS[exc.code].jsonrpc_code,
+        message=f"{exc.code.value}: {exc.message}",
+        data=exc.to_dict(),
+    )
+
+
+def jsonrpc_refusal(exc: SharedContextError) -> tuple[int, bytes]:
+    """HTTP status and JSON-RPC error body for a request refused before MCP handles it."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": ERROR_FORMS[exc.code].jsonrpc_code,
+            "message": exc.message,
+            "data": exc.to_dict(),
+        },
+    }
+    return ERROR_FORMS[exc.code].http_status, json.dumps(body).encode()
+
+
+def protocol_fault(message: str) -> MCPError:
+    """A malformed request (not one of our errors): JSON-RPC invalid request."""
+    return MCPError(code=JSONRPC_INVALID_REQUEST, message=message)
 
 
 def describe_validation(exc: BaseException) -> str:
@@ -37,32 +132,12 @@ def describe_validation(exc: BaseException) -> str:
     return "Invalid arguments: " + str(exc).splitlines()[0][:200]
 
 
-class _ExpectedErrorFilter(logging.Filter):
-    """Drop FastMCP's "Error calling tool" traceback for our own errors: an expired token or a
-    bad argument is an answer to the caller, not a server fault. Unexpected errors still log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, SharedContextError)
-
-
-_EXPECTED_ERRORS = _ExpectedErrorFilter()
-
-
-def quiet_expected_errors() -> None:
-    """Idempotent: attach the filter to the logger FastMCP reports tool failures on."""
-    logger = logging.getLogger("fastmcp.server.server")
-    if _EXPECTED_ERRORS not in logger.filters:
-        logger.addFilter(_EXPECTED_ERRORS)
-
-
 class ErrorMiddleware(Middleware):
     """Around every tool call: a failure becomes the error result, and the call is measured
     (histogram, counters, span, log line: ``telemetry.calls``). One layer for both keeps the
     per-call cost low."""
 
     def __init__(self, calls: CallRecorder | None = None) -> None:
-        quiet_expected_errors()
         self._calls = calls
 
     async def on_call_tool(
@@ -127,10 +202,46 @@ def _code_of(result: ToolResult) -> str:
     return code if isinstance(code, str) else ErrorCode.INTERNAL_ERROR.value
 
 
+class RequestErrors(Middleware):
+    """Resources and prompts: our errors become JSON-RPC errors from the one table."""
+
+    async def on_read_resource(
+        self,
+        context: MiddlewareContext[mcp_types.ReadResourceRequestParams],
+        call_next: CallNext[mcp_types.ReadResourceRequestParams, ResourceResult],
+    ) -> ResourceResult:
+        try:
+            return await call_next(context)
+        except (ResourceError, SharedContextError) as exc:
+            ours = _ours(exc)
+            if isinstance(ours, NotFound):
+                # Hidden or missing: FastMCP's own answer for an unknown resource.
+                raise NotFoundError(f"Unknown resource: {str(context.message.uri)!r}") from None
+            if ours is None:
+                raise
+            raise jsonrpc_error(ours) from None
+
+    async def on_get_prompt(
+        self,
+        context: MiddlewareContext[mcp_types.GetPromptRequestParams],
+        call_next: CallNext[mcp_types.GetPromptRequestParams, PromptResult],
+    ) -> PromptResult:
+        try:
+            return await call_next(context)
+        except (PromptError, SharedContextError) as exc:
+            ours = _ours(exc)
+            if ours is None:
+                raise
+            raise jsonrpc_error(ours) from None
+
+
+def _ours(exc: BaseException) -> SharedContextError | None:
+    found = _find(exc, (SharedContextError,))
+    return found if isinstance(found, SharedContextError) else None
+
+
 def _invalid(message: str) -> ToolResult:
-    return error_result(
-        {"success": False, "code": ErrorCode.INVALID_INPUT.value, "message": message}
-    )
+    return error_result(InvalidInput(message).to_dict())
 
 
 def _find(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:

@@ -35,16 +35,16 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared_context.domain.errors import SharedContextError
+from shared_context.domain.errors import ErrorCode, LimitExceeded, SharedContextError
 from shared_context.domain.models import Principal
+from shared_context.mcp.errors import jsonrpc_refusal
 from shared_context.services.container import Services
 
 log = logging.getLogger(__name__)
 
 ManagerRef = Callable[[], StreamableHTTPSessionManager | None]
-REFUSAL = (
-    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32029,"message":'
-    b'"Too many open sessions","data":{"code":"RATE_LIMITED"}}}'
+REFUSAL_STATUS, REFUSAL = jsonrpc_refusal(
+    LimitExceeded("Too many open sessions; try again shortly.", code=ErrorCode.RATE_LIMITED)
 )
 
 
@@ -240,7 +240,7 @@ async def _refuse(send: Send) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 503,
+            "status": REFUSAL_STATUS,
             "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5")],
         }
     )

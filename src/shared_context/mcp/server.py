@@ -6,7 +6,7 @@ from fastmcp import FastMCP
 
 from shared_context import __version__
 from shared_context.mcp import prompts, resources, session_resource
-from shared_context.mcp.errors import ErrorMiddleware
+from shared_context.mcp.errors import ErrorMiddleware, RequestErrors
 from shared_context.mcp.tools import (
     admin,
     audit,
@@ -38,6 +38,7 @@ def build_mcp(app: Services) -> FastMCP:
         middleware=[
             ErrorMiddleware(app.metrics.calls),
             ToolsetFilter(app.settings.toolsets),
+            RequestErrors(),
         ],
         mask_error_details=True,
         # Paginating the lists makes their cursors real: a malformed cursor is a JSON-RPC

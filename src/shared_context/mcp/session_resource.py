@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from fastmcp import FastMCP
-from fastmcp.exceptions import ResourceError
 
-from shared_context.domain.errors import SharedContextError
 from shared_context.domain.models import MessageQuery
+from shared_context.mcp.errors import guarded_resource
 from shared_context.mcp.identity import resource_reader
 from shared_context.mcp.subscriptions import SubscriptionHub
 from shared_context.services.container import Services
@@ -25,14 +23,9 @@ def register(mcp: FastMCP, app: Services) -> None:
         "may see them. Subscribe to be told when it changes.",
         mime_type="application/json",
     )
+    @guarded_resource
     async def session_resource(session_id: str) -> str:
-        try:
-            return await read_session(app, session_id)
-        except SharedContextError as exc:
-            # Expected refusals (no identity, unknown session) are not server errors.
-            raise ResourceError(
-                f"{exc.code.value}: {exc.message}", log_level=logging.DEBUG
-            ) from exc
+        return await read_session(app, session_id)
 
     SubscriptionHub(app).install(mcp)
 

@@ -40,15 +40,22 @@ from typing import Any
 import mcp.types as mt
 from fastmcp import FastMCP
 from mcp.server.context import ServerRequestContext
-from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import SUBSCRIPTION_ID_META_KEY
 
-from shared_context.domain.errors import AuthError, ErrorCode, LimitExceeded, SharedContextError
+from shared_context.domain.errors import (
+    ERROR_FORMS,
+    AuthError,
+    ErrorCode,
+    InvalidInput,
+    LimitExceeded,
+    SharedContextError,
+)
 from shared_context.domain.models import Message, Principal, Visibility
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.quotas import SlotQuota
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
+from shared_context.mcp.errors import jsonrpc_error, protocol_fault
 from shared_context.mcp.identity import subscriber
 from shared_context.mcp.listen_queue import ListenQueue
 from shared_context.mcp.quotas import connection_of
@@ -61,8 +68,8 @@ MESSAGE_EVENTS = frozenset({EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGE
 MAX_URIS_PER_SUBSCRIBER = 100
 LISTEN_BACKLOG = 256
 VISIBILITIES = frozenset(v.value for v in Visibility)
-AUTH_ERROR_CODE = -32001  # implementation-defined server error range
-RATE_LIMITED_CODE = -32029  # implementation-defined server error range ("429")
+AUTH_ERROR_CODE = ERROR_FORMS[ErrorCode.TOKEN_INVALID].jsonrpc_code
+RATE_LIMITED_CODE = ERROR_FORMS[ErrorCode.RATE_LIMITED].jsonrpc_code
 
 
 @dataclasses.dataclass(eq=False)
@@ -121,7 +128,7 @@ class SubscriptionHub:
         try:
             self.quota.acquire(sub.principal.agent_id, sub.connection, count)
         except LimitExceeded as exc:
-            raise _mcp_error(exc, RATE_LIMITED_CODE) from exc
+            raise jsonrpc_error(exc) from exc
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -149,21 +156,19 @@ class SubscriptionHub:
             principal = await subscriber(self._app, headers)
             require(principal, Permission.READ)
         except SharedContextError as exc:
-            raise _mcp_error(exc, AUTH_ERROR_CODE) from exc
+            raise jsonrpc_error(exc) from exc
         return principal
 
     async def _check_uri(self, principal: Principal, uri: str) -> str:
         match = URI_RE.fullmatch(uri)
         if match is None:
-            raise MCPError(
-                mt.INVALID_PARAMS,
-                "Only session://{session_id} resources can be subscribed to.",
-                {"code": "INVALID_INPUT"},
+            raise jsonrpc_error(
+                InvalidInput("Only session://{session_id} resources can be subscribed to.")
             )
         try:
             await self._app.sessions.require_session(match.group(1))
         except SharedContextError as exc:
-            raise _mcp_error(exc, mt.INVALID_PARAMS) from exc
+            raise jsonrpc_error(exc) from exc
         return uri
 
     # --- 2025-11-25: resources/subscribe ------------------------------------------------------
@@ -189,7 +194,7 @@ class SubscriptionHub:
             sub.principal = principal
             return mt.EmptyResult()
         if len(sub.uris) >= MAX_URIS_PER_SUBSCRIBER:
-            raise MCPError(mt.INVALID_PARAMS, "Too many subscriptions on this connection.")
+            raise jsonrpc_error(InvalidInput("Too many subscriptions on this connection."))
         self._take(sub, 1)
         sub.principal = principal
         sub.uris.add(uri)
@@ -231,17 +236,17 @@ class SubscriptionHub:
     ) -> mt.SubscriptionsListenResult:
         subscription_id = ctx.request_id
         if subscription_id is None:
-            raise MCPError(mt.INVALID_REQUEST, "subscriptions/listen requires a request id")
+            raise protocol_fault("subscriptions/listen requires a request id")
         principal = await self._principal(ctx)
         requested = list(params.notifications.resource_subscriptions or ())
         if len(requested) > MAX_URIS_PER_SUBSCRIBER:
-            raise MCPError(mt.INVALID_PARAMS, "Too many resource subscriptions in one listen.")
+            raise jsonrpc_error(InvalidInput("Too many resource subscriptions in one listen."))
         uris = [await self._check_uri(principal, uri) for uri in dict.fromkeys(requested)]
         where = connection_of(ctx.request, ctx.session._connection)
         try:
             self.streams.acquire(principal.agent_id, where)
         except LimitExceeded as exc:
-            raise _mcp_error(exc, RATE_LIMITED_CODE) from exc
+            raise jsonrpc_error(exc) from exc
         try:
             return await self._listen(ctx, principal, uris, where, subscription_id)
         finally:
@@ -289,7 +294,7 @@ class SubscriptionHub:
             self._queues.discard(queue)
             queue.close()
         if queue.revoked is not None:  # the identity went bad: say why the stream ended
-            raise _mcp_error(queue.revoked, AUTH_ERROR_CODE)
+            raise jsonrpc_error(queue.revoked)
         return mt.SubscriptionsListenResult(_meta=meta)
 
     def end_streams(self) -> None:
@@ -394,7 +399,3 @@ def _visibility_check(message: Message, old: object) -> Callable[[Principal], bo
         return can_see(viewer, message) or (before is not None and can_see(viewer, before))
 
     return check
-
-
-def _mcp_error(exc: SharedContextError, code: int) -> MCPError:
-    return MCPError(code, exc.message, {"code": exc.code.value})

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from shared_context.domain.audit import AuditQuery, AuditSummary
+from shared_context.domain.bounds import AUDIT_PAGE, EVENT_TYPE_MAX_CHARS, SUMMARY_HOURS
 from shared_context.domain.clock import Clock, iso, parse_iso
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.ids import SESSION_ID_RE, check_agent_id
@@ -23,9 +24,9 @@ from shared_context.storage.audit import AuditLogStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-LOG_MAX = 500
-SUMMARY_MAX_HOURS = 24 * 366
+EVENT_TYPE_RE = re.compile(rf"^[A-Za-z0-9_.:\-]{{1,{EVENT_TYPE_MAX_CHARS}}}$")
+LOG_MAX = AUDIT_PAGE[1]
+SUMMARY_MAX_HOURS = SUMMARY_HOURS[1]
 PURGE_MAX_BATCHES = 100
 
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from shared_context.domain.bounds import MEMORY_PAGE
 from shared_context.domain.clock import Clock, iso
 from shared_context.domain.errors import (
     Conflict,
@@ -37,7 +38,7 @@ from shared_context.storage.memory import MemoryStore
 
 log = logging.getLogger(__name__)
 
-LIST_MAX = 1000
+LIST_MAX = MEMORY_PAGE[1]
 SNAPSHOT_MAX_ENTRIES = 500
 SNAPSHOT_MAX_VALUE_BYTES = 1024 * 1024
 SWEEP_MAX_BATCHES = 100

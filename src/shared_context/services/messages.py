@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from shared_context.domain.bounds import MESSAGE_PAGE
 from shared_context.domain.clock import Clock, parse_iso
 from shared_context.domain.errors import InvalidInput, PermissionDenied, message_not_found
 from shared_context.domain.ids import check_agent_id, check_idempotency_key
@@ -24,7 +25,7 @@ from shared_context.services.read_cache import ReadCache
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
-MAX_PAGE = 1000
+MAX_PAGE = MESSAGE_PAGE[1]
 # Timestamps are shown rounded to the microsecond but stored at full precision: widening the
 # bounds by half a microsecond makes "inclusive" hold for a message's own shown timestamp.
 HALF_MICROSECOND = 0.5e-6

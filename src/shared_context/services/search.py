@@ -31,6 +31,12 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from shared_context.domain.bounds import (
+    QUERY_MAX_CHARS,
+    SEARCH_RESULTS,
+    SENDER_PAGE,
+    TIMERANGE_PAGE,
+)
 from shared_context.domain.clock import parse_iso
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.ids import check_agent_id
@@ -42,7 +48,6 @@ from shared_context.services.search_text import NormalisedTexts, Words, metadata
 from shared_context.services.sessions import SessionService
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, SearchStore
 
-QUERY_MAX_CHARS = 500
 PREVIEW_MAX_CHARS = 200
 ELLIPSIS = "…"
 WORD_EDGES = ".,;:!?()[]{}<>\"'`"
@@ -291,7 +296,7 @@ class SearchService:
         require(principal, Permission.READ)
         text = check_text(query, "query", max_chars=QUERY_MAX_CHARS)
         threshold = check_threshold(fuzzy_threshold)
-        page = check_int(limit, "limit", low=1, high=100)
+        page = check_int(limit, "limit", low=SEARCH_RESULTS[0], high=SEARCH_RESULTS[1])
         scope = parse_scope(search_scope)
         if not isinstance(search_metadata, bool):
             raise InvalidInput("search_metadata must be true or false.")
@@ -367,7 +372,7 @@ class SearchService:
         query = MessageQuery(
             session_id=str(session_id),
             sender=check_agent_id(sender, "sender"),
-            limit=check_int(limit, "limit", low=1, high=100),
+            limit=check_int(limit, "limit", low=SENDER_PAGE[0], high=SENDER_PAGE[1]),
             after_id=decode_cursor(cursor),
         )
         found, more = await self._messages.read(principal, query)
@@ -390,7 +395,7 @@ class SearchService:
             session_id=str(session_id),
             since=since,
             until=until,
-            limit=check_int(limit, "limit", low=1, high=200),
+            limit=check_int(limit, "limit", low=TIMERANGE_PAGE[0], high=TIMERANGE_PAGE[1]),
             after_id=decode_cursor(cursor),
         )
         found, more = await self._messages.read(principal, query)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared_context.domain.bounds import PURPOSE_MAX_CHARS, SESSION_PAGE
 from shared_context.domain.clock import Clock, iso
 from shared_context.domain.errors import PermissionDenied, session_not_found
 from shared_context.domain.ids import check_agent_id, check_session_id, new_session_id
@@ -20,8 +21,6 @@ from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.read_cache import ReadCache
 from shared_context.storage.base import Store
-
-PURPOSE_MAX_CHARS = 1000
 
 
 class SessionService:
@@ -102,7 +101,7 @@ class SessionService:
         cursor: str | None,
     ) -> dict[str, Any]:
         require(principal, Permission.READ)
-        limit = check_int(limit, "limit", low=1, high=500)
+        limit = check_int(limit, "limit", low=SESSION_PAGE[0], high=SESSION_PAGE[1])
         if created_by is not None:
             check_agent_id(created_by, "created_by")
         after = decode_cursor(cursor)

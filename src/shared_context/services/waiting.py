@@ -15,6 +15,7 @@ import math
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from shared_context.domain.bounds import WAIT_PAGE, WAIT_TIMEOUT_SECONDS
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.models import Message, MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
@@ -25,8 +26,8 @@ from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.messages import MessageService
 from shared_context.storage.base import Store
 
-MAX_TIMEOUT_SECONDS = 60.0
-MAX_WAIT_PAGE = 1000
+MAX_TIMEOUT_SECONDS = float(WAIT_TIMEOUT_SECONDS[1])
+MAX_WAIT_PAGE = WAIT_PAGE[1]
 WAKE_KINDS = frozenset({EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED})
 
 

@@ -7,11 +7,32 @@ inside the query: an expired lease counts as absent even before the sweep remove
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from shared_context.domain.coordination import Lease, LockOutcome, Presence
+from shared_context.domain.coordination import Lease, LockOutcome, Presence, PresenceStatus
 from shared_context.domain.models import AuditEvent
+
+LOCK_COLUMNS = "session_id, resource, lock_type, holder, holder_type, acquired_at, expires_at"
+PRESENCE_COLUMNS = "agent_id, agent_type, status, session_id, metadata, last_seen"
+
+
+def lease_row(row: tuple[Any, ...]) -> Lease:
+    """A ``LOCK_COLUMNS`` row (either backend) as a lease."""
+    return Lease(*row)
+
+
+def presence_row(row: tuple[Any, ...]) -> Presence:
+    """A ``PRESENCE_COLUMNS`` row (either backend) as a presence."""
+    return Presence(
+        agent_id=row[0],
+        agent_type=row[1],
+        status=PresenceStatus(row[2]),
+        session_id=row[3],
+        metadata=json.loads(row[4]),
+        last_seen=row[5],
+    )
 
 
 class CoordinationStore(Protocol):

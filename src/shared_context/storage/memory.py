@@ -7,10 +7,39 @@ or before it, whether or not the sweeper has removed it yet.
 
 from __future__ import annotations
 
-from typing import Protocol
+import json
+import sqlite3
+from typing import Any, Protocol
 
 from shared_context.domain.memory import MemoryEntry, MemoryWrite
 from shared_context.domain.models import AuditEvent
+
+COLUMNS = (
+    "id, agent_id, scope, key, value, metadata, size_bytes, version, created_at, updated_at, "
+    "expires_at"
+)
+LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+
+def entry(row: sqlite3.Row | tuple[Any, ...]) -> MemoryEntry:
+    """A ``COLUMNS`` row (either backend) as an entry."""
+    return MemoryEntry(
+        id=row[0],
+        agent_id=row[1],
+        session_id=row[2] or None,
+        key=row[3],
+        value_json=row[4],
+        metadata=json.loads(row[5]),
+        size_bytes=row[6],
+        version=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        expires_at=row[10],
+    )
+
+
+def is_live(row: sqlite3.Row | tuple[Any, ...] | None, now: float) -> bool:
+    return row is not None and (row[10] is None or row[10] > now)
 
 
 class MemoryStore(Protocol):

@@ -9,8 +9,9 @@ from typing import Any
 from shared_context.domain import visibility as vis
 from shared_context.domain.audit import AuditQuery
 from shared_context.domain.models import MessageQuery, Principal
-from shared_context.storage.sqlite.rows import MESSAGE_COLUMNS, SESSION_COLUMNS
+from shared_context.storage.rows import MESSAGE_COLUMNS, SESSION_COLUMNS
 
+TOP_AGENTS = 100  # agents listed in an activity summary
 AUDIT_COLUMNS = "id, ts, agent_id, event_type, session_id, outcome, details"
 
 

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from shared_context import __version__
 from shared_context.domain.errors import SharedContextError
 from shared_context.services.container import Services
+from shared_context.web.errors import unhealthy
 from shared_context.web.prometheus import metrics_endpoint
 
 
@@ -17,10 +18,7 @@ def build_routes(app: Services) -> list[BaseRoute]:
         try:
             await app.store.ping()
         except SharedContextError as exc:
-            return JSONResponse(
-                {"status": "unhealthy", "database": "unreachable", "detail": exc.message},
-                status_code=503,
-            )
+            return unhealthy(exc)
         if app.store.stats().get("storage_full"):
             # Degraded, not down: reads are served; writes answer STORAGE_FULL until space frees.
             return JSONResponse(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared_context.web.errors import body_too_large
 
 
 class BodySizeLimit:
@@ -51,15 +52,7 @@ class BodySizeLimit:
                 return bytes(body)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {
-                "success": False,
-                "code": "INVALID_INPUT",
-                "message": f"Request body is larger than {self.max_bytes} bytes.",
-            },
-            status_code=413,
-        )
-        await response(scope, receive, send)
+        await body_too_large(self.max_bytes)(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

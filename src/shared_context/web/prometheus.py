@@ -5,11 +5,12 @@ from __future__ import annotations
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from shared_context.domain.errors import AuthError
+from shared_context.domain.errors import AuthError, PermissionDenied
 from shared_context.domain.permissions import Permission
 from shared_context.services.container import Services
+from shared_context.web.errors import error_response
 
 
 def _presented_key(request: Request) -> str | None:
@@ -26,14 +27,8 @@ async def metrics_endpoint(app: Services, request: Request) -> Response:
             key = await app.auth.keys.verify(_presented_key(request))
         except AuthError as exc:
             app.metrics.calls.auth_failure(exc.code.value)
-            return JSONResponse(
-                {"success": False, "code": "AUTH_REQUIRED", "message": "Send the admin API key."},
-                status_code=401,
-            )
+            return error_response(AuthError("Send the admin API key."))
         if Permission.ADMIN not in key.permissions:
-            return JSONResponse(
-                {"success": False, "code": "PERMISSION_DENIED", "message": "Needs an admin key."},
-                status_code=403,
-            )
+            return error_response(PermissionDenied("Needs an admin key."))
     await app.metrics.snapshot()  # measures the levels that need the database
     return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -21,7 +21,9 @@ def principal(agent_id: str, agent_type: str = "claude", *, admin: bool = False)
     return Principal(agent_id, agent_type, ALL_PERMISSIONS if admin else AGENT_CEILING)
 
 
-def audit(event_type: str, agent_id: str = "alice", session_id: str | None = None) -> AuditEvent:
+def audit(
+    event_type: str, agent_id: str | None = "alice", session_id: str | None = None
+) -> AuditEvent:
     return AuditEvent(event_type, agent_id, "success", session_id, {"k": 1}, NOW)
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.domain import bounds
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, tool
+from shared_context.mcp.tools import AuthToken, Cursor, page_field, range_field, tool
 from shared_context.services.container import Services
+from shared_context.services.results import ActivitySummary, AuditPage
 
 AgentFilter = Annotated[
     str | None,
     Field(
-        description="Only this agent's events (non-admins only ever see their own).", max_length=200
+        description="Only this agent's events (non-admins only ever see their own).",
+        max_length=bounds.AGENT_ID_MAX_CHARS,
     ),
 ]
 
@@ -33,34 +36,40 @@ def register(mcp: FastMCP, app: Services) -> None:
         since: Annotated[
             str | None, Field(description="ISO 8601; events at or after it.", max_length=64)
         ] = None,
-        limit: Annotated[int, Field(description="1-500.")] = 100,
+        limit: Annotated[int, page_field(bounds.AUDIT_PAGE)] = 100,
         cursor: Cursor = None,
         order: Annotated[
             Literal["desc", "asc"], Field(description="desc: newest first; asc: oldest first.")
         ] = "desc",
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> AuditPage:
         """Audit events (time, agent, event, session, outcome, details). Admins see every
         agent's events; everyone else only their own."""
         principal = await caller(app, auth_token)
-        return await app.audit_log.get_log(
-            principal,
-            session_id=session_id,
-            agent_id=agent_id,
-            event_type=event_type,
-            since=since,
-            limit=limit,
-            cursor=cursor,
-            order=order,
+        return AuditPage.model_validate(
+            await app.audit_log.get_log(
+                principal,
+                session_id=session_id,
+                agent_id=agent_id,
+                event_type=event_type,
+                since=since,
+                limit=limit,
+                cursor=cursor,
+                order=order,
+            )
         )
 
     @tool(mcp, annotations={"title": "Agent activity summary", "readOnlyHint": True})
     async def get_agent_activity_summary(
         agent_id: AgentFilter = None,
-        hours: Annotated[int, Field(description="Look back this many hours, 1-8784.")] = 24,
+        hours: Annotated[
+            int, range_field(bounds.SUMMARY_HOURS, "Look back this many hours, {low}-{high}.")
+        ] = 24,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> ActivitySummary:
         """Counts of audit events by type and outcome over the last hours (admins: any agent
         or all agents; everyone else: themselves)."""
         principal = await caller(app, auth_token)
-        return await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)
+        return ActivitySummary.model_validate(
+            await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)
+        )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.domain import bounds
 from shared_context.mcp.identity import caller, header_api_key
 from shared_context.mcp.tools import AuthToken, tool
 from shared_context.services.container import Services
+from shared_context.services.results import TokenResult
 
 
 def register(mcp: FastMCP, app: Services) -> None:
@@ -18,12 +20,17 @@ def register(mcp: FastMCP, app: Services) -> None:
         agent_id: Annotated[
             str,
             Field(
-                description="1-100 chars of [A-Za-z0-9_.-], starting alphanumeric.", max_length=200
+                description=f"1-{bounds.AGENT_ID_MAX_CHARS} chars of [A-Za-z0-9_.-], starting "
+                "alphanumeric.",
+                max_length=bounds.AGENT_ID_MAX_CHARS,
             ),
         ],
         agent_type: Annotated[
             str,
-            Field(description="Kind of agent, e.g. claude, gemini, codex, script.", max_length=100),
+            Field(
+                description="Kind of agent, e.g. claude, gemini, codex, script.",
+                max_length=bounds.AGENT_TYPE_MAX_CHARS,
+            ),
         ] = "generic",
         api_key: Annotated[
             str | None,
@@ -35,16 +42,18 @@ def register(mcp: FastMCP, app: Services) -> None:
             list[str] | None,
             Field(description="Subset of read, write, admin. Default read, write.", max_length=3),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> TokenResult:
         """Exchange an API key for an agent token (JWT), granting the requested permissions the
         key allows. Not needed when the connection carries an identity; use the token as
         auth_token (e.g. a sub-agent acting as itself) or as an HTTP bearer token."""
-        return await app.auth.authenticate(
-            agent_id, agent_type, api_key or header_api_key(), requested_permissions
+        return TokenResult.model_validate(
+            await app.auth.authenticate(
+                agent_id, agent_type, api_key or header_api_key(), requested_permissions
+            )
         )
 
     @tool(mcp, annotations={"title": "Refresh token"})
-    async def refresh_token(auth_token: AuthToken = None) -> dict[str, Any]:
+    async def refresh_token(auth_token: AuthToken = None) -> TokenResult:
         """Issue a fresh token for the same agent and revoke the one presented."""
         principal = await caller(app, auth_token)
-        return await app.auth.refresh(principal)
+        return TokenResult.model_validate(await app.auth.refresh(principal))

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.domain import bounds
 from shared_context.mcp.identity import caller
 from shared_context.mcp.quotas import connection_key
-from shared_context.mcp.tools import AuthToken, Metadata, SessionId
+from shared_context.mcp.tools import AuthToken, Metadata, SessionId, range_field, tool
 from shared_context.services.container import Services
+from shared_context.services.results import ActiveAgents, LockResult, PresenceResult, WaitResult
 
 
 def register(mcp: FastMCP, app: Services) -> None:
     coordination = app.coordination
 
-    @mcp.tool(annotations={"title": "Register agent presence"})
+    @tool(mcp, annotations={"title": "Register agent presence"})
     async def register_agent_presence(
         status: Annotated[
             Literal["active", "busy", "idle", "offline"],
@@ -27,27 +29,34 @@ def register(mcp: FastMCP, app: Services) -> None:
         ] = None,
         metadata: Metadata = None,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> PresenceResult:
         """Announce your status (and optionally the session you work in) to other agents."""
         principal = await caller(app, auth_token)
-        return await coordination.presence.register(principal, status, session_id, metadata)
+        return PresenceResult.model_validate(
+            await coordination.presence.register(principal, status, session_id, metadata)
+        )
 
-    @mcp.tool(annotations={"title": "Get active agents", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Get active agents", "readOnlyHint": True})
     async def get_active_agents(
         session_id: Annotated[
             str | None,
             Field(description="Only agents that registered in this session.", max_length=64),
         ] = None,
         within_seconds: Annotated[
-            int, Field(description="Seen within this many seconds (1-86400).")
+            int,
+            range_field(
+                bounds.PRESENCE_WITHIN_SECONDS, "Seen within this many seconds ({low}-{high})."
+            ),
         ] = 300,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> ActiveAgents:
         """Agents seen recently (any authenticated call counts), with status and last_seen."""
         principal = await caller(app, auth_token)
-        return await coordination.presence.active(principal, session_id, within_seconds)
+        return ActiveAgents.model_validate(
+            await coordination.presence.active(principal, session_id, within_seconds)
+        )
 
-    @mcp.tool(annotations={"title": "Coordinate session work"})
+    @tool(mcp, annotations={"title": "Coordinate session work"})
     async def coordinate_session_work(
         session_id: SessionId,
         action: Annotated[
@@ -59,31 +68,36 @@ def register(mcp: FastMCP, app: Services) -> None:
             Field(
                 description="'write' (default): while held, other agents cannot add messages "
                 "to the session. Other types are advisory.",
-                max_length=50,
+                max_length=bounds.LOCK_TYPE_MAX_CHARS,
             ),
         ] = "write",
         ttl_seconds: Annotated[
-            int, Field(description="Lease length, 5-3600 s; renew before it runs out.")
+            int,
+            range_field(
+                bounds.LOCK_TTL_SECONDS, "Lease length, {low}-{high} s; renew before it runs out."
+            ),
         ] = 300,
         resource: Annotated[
             str | None,
             Field(
                 description="A named advisory lease inside the session (e.g. a file path); "
                 "omit for the session lock.",
-                max_length=500,
+                max_length=bounds.RESOURCE_MAX_CHARS,
             ),
         ] = None,
         force: Annotated[bool, Field(description="Admins only: unlock whoever holds it.")] = False,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> LockResult:
         """Take, renew, release or inspect a lease on a session (or a named resource in it).
         A held lock answers SESSION_LOCKED with the holder and expires_at."""
         principal = await caller(app, auth_token)
-        return await coordination.locks.coordinate(
-            principal, session_id, action, lock_type, ttl_seconds, resource, force
+        return LockResult.model_validate(
+            await coordination.locks.coordinate(
+                principal, session_id, action, lock_type, ttl_seconds, resource, force
+            )
         )
 
-    @mcp.tool(annotations={"title": "Wait for messages", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Wait for messages", "readOnlyHint": True})
     async def wait_for_messages(
         session_id: SessionId,
         after_id: Annotated[
@@ -94,14 +108,22 @@ def register(mcp: FastMCP, app: Services) -> None:
             ),
         ] = None,
         timeout_seconds: Annotated[
-            float, Field(description="Longest wait, 0-60 s; returns timed_out=true then.")
+            float,
+            range_field(
+                bounds.WAIT_TIMEOUT_SECONDS,
+                "Longest wait, {low}-{high} s; returns timed_out=true then.",
+            ),
         ] = 30,
-        limit: Annotated[int, Field(description="Most messages returned, 1-1000.")] = 50,
+        limit: Annotated[
+            int, range_field(bounds.WAIT_PAGE, "Most messages returned, {low}-{high}.")
+        ] = 50,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> WaitResult:
         """Block until a message you may see exists after after_id, or the timeout passes.
         Use this instead of polling get_messages."""
         principal = await caller(app, auth_token)
-        return await coordination.waits.wait(
-            principal, session_id, after_id, timeout_seconds, limit, connection=connection_key()
+        return WaitResult.model_validate(
+            await coordination.waits.wait(
+                principal, session_id, after_id, timeout_seconds, limit, connection=connection_key()
+            )
         )

@@ -7,16 +7,18 @@ from typing import Annotated, Any
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.domain import bounds
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, Metadata, tool
+from shared_context.mcp.tools import AuthToken, Cursor, Metadata, page_field, tool
 from shared_context.services.container import Services
+from shared_context.services.results import MemoryDeleted, MemoryEntry, MemoryPage, MemoryWritten
 
 Key = Annotated[
     str,
     Field(
-        description="Memory key, 1-255 characters, no whitespace or control characters. "
-        "Compared exactly (case-sensitive, no Unicode normalisation).",
-        max_length=1024,
+        description=f"Memory key, 1-{bounds.MEMORY_KEY_MAX_CHARS} characters, no whitespace or "
+        "control characters. Compared exactly (case-sensitive, no Unicode normalisation).",
+        max_length=bounds.MEMORY_KEY_MAX_CHARS,
     ),
 ]
 ScopeSession = Annotated[
@@ -62,28 +64,32 @@ def register(mcp: FastMCP, app: Services) -> None:
             ),
         ] = None,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> MemoryWritten:
         """Store a value in your private memory (global or per session); returns its version.
         Every write increases the version; use if_version for safe read-modify-write."""
         principal = await caller(app, auth_token)
-        return await app.memory.set(
-            principal,
-            key,
-            value,
-            session_id=session_id,
-            expires_in=expires_in,
-            metadata=metadata,
-            overwrite=overwrite,
-            if_version=if_version,
+        return MemoryWritten.model_validate(
+            await app.memory.set(
+                principal,
+                key,
+                value,
+                session_id=session_id,
+                expires_in=expires_in,
+                metadata=metadata,
+                overwrite=overwrite,
+                if_version=if_version,
+            )
         )
 
     @tool(mcp, annotations={"title": "Get memory", "readOnlyHint": True})
     async def get_memory(
         key: Key, session_id: ScopeSession = None, auth_token: AuthToken = None
-    ) -> dict[str, Any]:
+    ) -> MemoryEntry:
         """Read one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
         principal = await caller(app, auth_token)
-        return await app.memory.get(principal, key, session_id=session_id)
+        return MemoryEntry.model_validate(
+            await app.memory.get(principal, key, session_id=session_id)
+        )
 
     @tool(mcp, annotations={"title": "List memory", "readOnlyHint": True})
     async def list_memory(
@@ -97,22 +103,29 @@ def register(mcp: FastMCP, app: Services) -> None:
         ] = None,
         prefix: Annotated[
             str | None,
-            Field(description="Only keys starting with this (case-sensitive).", max_length=1024),
+            Field(
+                description="Only keys starting with this (case-sensitive).",
+                max_length=bounds.MEMORY_KEY_MAX_CHARS,
+            ),
         ] = None,
-        limit: Annotated[int, Field(description="1-1000.")] = 100,
+        limit: Annotated[int, page_field(bounds.MEMORY_PAGE)] = 100,
         cursor: Cursor = None,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> MemoryPage:
         """Your live memory entries (without values), oldest first, one page at a time."""
         principal = await caller(app, auth_token)
-        return await app.memory.list(
-            principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
+        return MemoryPage.model_validate(
+            await app.memory.list(
+                principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
+            )
         )
 
     @tool(mcp, annotations={"title": "Delete memory", "destructiveHint": True})
     async def delete_memory(
         key: Key, session_id: ScopeSession = None, auth_token: AuthToken = None
-    ) -> dict[str, Any]:
+    ) -> MemoryDeleted:
         """Delete one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
         principal = await caller(app, auth_token)
-        return await app.memory.delete(principal, key, session_id=session_id)
+        return MemoryDeleted.model_validate(
+            await app.memory.delete(principal, key, session_id=session_id)
+        )

@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastmcp import FastMCP
 from pydantic import Field
 
+from shared_context.domain import bounds
 from shared_context.mcp.identity import caller
-from shared_context.mcp.tools import AuthToken, Cursor, SessionId
+from shared_context.mcp.tools import AuthToken, Cursor, SessionId, page_field, range_field, tool
 from shared_context.services.container import Services
+from shared_context.services.results import MessagePage, SearchResults
 
 
 def register(mcp: FastMCP, app: Services) -> None:
-    @mcp.tool(annotations={"title": "Search context", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search context", "readOnlyHint": True})
     async def search_context(
         session_id: SessionId,
         query: Annotated[
             str,
             Field(
-                description="Plain text, 1-500 chars; typos, reordered words and partial "
-                "phrases match. Punctuation and operators are just characters."
+                description=f"Plain text, 1-{bounds.QUERY_MAX_CHARS} chars; typos, reordered words "
+                "and partial phrases match. Punctuation and operators are just characters.",
+                max_length=bounds.QUERY_MAX_CHARS,
             ),
         ],
         fuzzy_threshold: Annotated[
             float, Field(description="Minimum similarity score, 0-100.")
         ] = 60,
-        limit: Annotated[int, Field(description="Results to return, 1-100.")] = 10,
+        limit: Annotated[
+            int, range_field(bounds.SEARCH_RESULTS, "Results to return, {low}-{high}.")
+        ] = 10,
         search_scope: Annotated[
             Literal["all", "public", "private"],
             Field(
@@ -38,33 +43,39 @@ def register(mcp: FastMCP, app: Services) -> None:
             bool, Field(description="Also match the string values of message metadata.")
         ] = True,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> SearchResults:
         """Fuzzy search of the messages you may see in a session, best match first, each with
         its score (0-100) and a preview of the matching text."""
         principal = await caller(app, auth_token)
-        return await app.search.search_context(
-            principal,
-            session_id,
-            query,
-            fuzzy_threshold=fuzzy_threshold,
-            limit=limit,
-            search_scope=search_scope,
-            search_metadata=search_metadata,
+        return SearchResults.model_validate(
+            await app.search.search_context(
+                principal,
+                session_id,
+                query,
+                fuzzy_threshold=fuzzy_threshold,
+                limit=limit,
+                search_scope=search_scope,
+                search_metadata=search_metadata,
+            )
         )
 
-    @mcp.tool(annotations={"title": "Search by sender", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search by sender", "readOnlyHint": True})
     async def search_by_sender(
         session_id: SessionId,
-        sender: Annotated[str, Field(description="The sender's agent_id.", max_length=200)],
-        limit: Annotated[int, Field(description="1-100.")] = 20,
+        sender: Annotated[
+            str, Field(description="The sender's agent_id.", max_length=bounds.AGENT_ID_MAX_CHARS)
+        ],
+        limit: Annotated[int, page_field(bounds.SENDER_PAGE)] = 20,
         cursor: Cursor = None,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> MessagePage:
         """Messages you may see from one sender, oldest first, with has_more and next_cursor."""
         principal = await caller(app, auth_token)
-        return await app.search.by_sender(principal, session_id, sender, limit, cursor)
+        return MessagePage.model_validate(
+            await app.search.by_sender(principal, session_id, sender, limit, cursor)
+        )
 
-    @mcp.tool(annotations={"title": "Search by time range", "readOnlyHint": True})
+    @tool(mcp, annotations={"title": "Search by time range", "readOnlyHint": True})
     async def search_by_timerange(
         session_id: SessionId,
         start_time: Annotated[
@@ -73,13 +84,15 @@ def register(mcp: FastMCP, app: Services) -> None:
         end_time: Annotated[
             str, Field(description="ISO 8601 date-time, inclusive.", max_length=64)
         ],
-        limit: Annotated[int, Field(description="1-200.")] = 50,
+        limit: Annotated[int, page_field(bounds.TIMERANGE_PAGE)] = 50,
         cursor: Cursor = None,
         auth_token: AuthToken = None,
-    ) -> dict[str, Any]:
+    ) -> MessagePage:
         """Messages you may see posted between two instants (both inclusive), oldest first,
         with has_more and next_cursor."""
         principal = await caller(app, auth_token)
-        return await app.search.by_timerange(
-            principal, session_id, start_time, end_time, limit, cursor
+        return MessagePage.model_validate(
+            await app.search.by_timerange(
+                principal, session_id, start_time, end_time, limit, cursor
+            )
         )

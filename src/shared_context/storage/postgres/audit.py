@@ -6,11 +6,10 @@ from typing import Any
 
 from shared_context.domain.audit import AuditQuery, AuditSummary
 from shared_context.domain.models import AuditEvent
+from shared_context.storage import rows
 from shared_context.storage.postgres.sql import pg
 from shared_context.storage.postgres.store import PostgresStore, affected
-from shared_context.storage.queries import audit_query_sql
-from shared_context.storage.sqlite import rows
-from shared_context.storage.sqlite.audit import TOP_AGENTS
+from shared_context.storage.queries import TOP_AGENTS, audit_query_sql
 
 
 class PostgresAuditLog:

@@ -13,19 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shared_context.domain.coordination import Lease, LockOutcome, Presence
-from shared_context.domain.models import AuditEvent
-from shared_context.domain.validation import dumps
-from shared_context.storage.postgres.sql import pg
-from shared_context.storage.postgres.store import PostgresStore, affected, insert_audit
-from shared_context.storage.sqlite.coordination import (
-    LOCK_COLUMNS,
-    PRESENCE_COLUMNS,
-    _lease,
-    _presence,
+from shared_context.domain.coordination import (
+    Lease,
+    LockOutcome,
+    Presence,
     locked_error,
     not_held_error,
 )
+from shared_context.domain.models import AuditEvent
+from shared_context.domain.validation import dumps
+from shared_context.storage.coordination import LOCK_COLUMNS, PRESENCE_COLUMNS
+from shared_context.storage.coordination import lease_row as _lease
+from shared_context.storage.coordination import presence_row as _presence
+from shared_context.storage.postgres.sql import pg
+from shared_context.storage.postgres.store import PostgresStore, affected, insert_audit
 
 _UPSERT_LEASE = (
     f"INSERT INTO session_locks AS l ({LOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "

@@ -1,17 +1,16 @@
-"""Checks run inside add_message's transaction, before the message is stored."""
+"""Rows fetched inside add_message's transaction for the rules decided in ``domain``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared_context.domain.clock import iso
-from shared_context.domain.errors import Conflict, ErrorCode, session_not_found
+from shared_context.domain.coordination import check_session_writable as decide_writable
 from shared_context.storage.postgres.sql import pg
 
 
 async def check_session_writable(conn: Any, session_id: str, sender: str, now: float) -> None:
-    """The session exists and is open, and no other agent holds its live ``write`` lock
-    (the same rule and words as ``sqlite/guards.py``).
+    """Fetch the session's state and any other agent's live ``write`` lease, and let
+    ``domain.coordination.check_session_writable`` decide (the same rule as SQLite's).
 
     ``FOR UPDATE`` serialises writers of one session until COMMIT, so message ids of a session
     become visible in increasing order: a reader that has seen id N never later finds a smaller
@@ -20,27 +19,19 @@ async def check_session_writable(conn: Any, session_id: str, sender: str, now: f
     row = await conn.fetchrow(
         pg("SELECT is_active FROM sessions WHERE session_id = ? FOR UPDATE"), session_id
     )
-    if row is None:
-        raise session_not_found(session_id)
-    if not row[0]:
-        raise Conflict(
-            "The session is closed; no further messages can be added. Create a new session.",
-            code=ErrorCode.SESSION_LOCKED,
-            details={"reason": "closed"},
+    lock = None
+    if row is not None and row[0]:
+        lock = await conn.fetchrow(
+            pg(
+                "SELECT holder, expires_at FROM session_locks WHERE session_id = ? "
+                "AND resource = '' AND lock_type = 'write' AND expires_at > ? AND holder != ?"
+            ),
+            session_id,
+            now,
+            sender,
         )
-    lock = await conn.fetchrow(
-        pg(
-            "SELECT holder, expires_at FROM session_locks WHERE session_id = ? AND resource = '' "
-            "AND lock_type = 'write' AND expires_at > ? AND holder != ?"
-        ),
+    decide_writable(
         session_id,
-        now,
-        sender,
+        None if row is None else bool(row[0]),
+        None if lock is None else (lock[0], lock[1]),
     )
-    if lock is not None:
-        raise Conflict(
-            f"{lock[0]} holds the session write lock until {iso(lock[1])}; messages from "
-            "other agents are refused until it is released or expires.",
-            code=ErrorCode.SESSION_LOCKED,
-            details={"holder": lock[0], "expires_at": iso(lock[1]), "reason": "locked"},
-        )

@@ -12,19 +12,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from shared_context.domain.errors import ErrorCode, LimitExceeded
-from shared_context.domain.memory import MemoryEntry, MemoryWrite
+from shared_context.domain.memory import (
+    MemoryEntry,
+    MemoryWrite,
+    check_quota,
+    check_write_preconditions,
+)
 from shared_context.domain.models import AuditEvent
 from shared_context.domain.validation import dumps
+from shared_context.storage.memory import COLUMNS, LIVE, entry, is_live
 from shared_context.storage.postgres.sql import pg
 from shared_context.storage.postgres.store import PostgresStore, affected, insert_audit
-from shared_context.storage.sqlite.memory import (
-    COLUMNS,
-    LIVE,
-    _check_preconditions,
-    _is_live,
-    entry,
-)
 
 #: First key of the two-key advisory lock: "memory owner" (the second is hashtext(agent_id)).
 OWNER_LOCK_CLASS = 0x5C5_0002
@@ -51,8 +49,8 @@ class PostgresMemoryStore:
                 scope,
                 write.key,
             )
-            live = row if _is_live(row, write.now) else None
-            _check_preconditions(write, live)
+            live = row if is_live(row, write.now) else None
+            check_write_preconditions(write, None if live is None else live[7])
             await _check_quota(conn, write, live)
             version = live[7] + 1 if live is not None else 1
             created_at = live[8] if live is not None else write.now
@@ -187,8 +185,8 @@ class PostgresMemoryStore:
 
 
 async def _check_quota(conn: Any, write: MemoryWrite, live: Any) -> None:
-    """The owner's quotas, as ``sqlite.memory._check_quota`` words them (same codes, same
-    details); the owner lock makes the count exact."""
+    """Count the owner's live entries for ``domain.memory.check_quota``; the owner lock makes
+    the count exact."""
     row = await conn.fetchrow(
         pg(
             "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM agent_memory "
@@ -197,20 +195,4 @@ async def _check_quota(conn: Any, write: MemoryWrite, live: Any) -> None:
         write.agent_id,
         write.now,
     )
-    entries, used = int(row[0]), int(row[1])
-    old_size = live[6] if live is not None else 0
-    if live is None and entries + 1 > write.max_entries:
-        raise LimitExceeded(
-            f"Memory quota reached: {entries} entries of {write.max_entries} allowed per agent. "
-            "Delete entries you no longer need or let them expire.",
-            code=ErrorCode.QUOTA_EXCEEDED,
-            details={"entries": entries, "max_entries": write.max_entries},
-        )
-    total = used - old_size + write.size_bytes
-    if total > write.max_bytes and write.size_bytes > old_size:
-        raise LimitExceeded(
-            f"Memory quota reached: this write would use {total} bytes of {write.max_bytes} "
-            "allowed per agent. Delete entries you no longer need or store less.",
-            code=ErrorCode.QUOTA_EXCEEDED,
-            details={"bytes": used, "max_bytes": write.max_bytes},
-        )
+    check_quota(write, int(row[0]), int(row[1]), None if live is None else live[6])

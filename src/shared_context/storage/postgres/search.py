@@ -15,14 +15,14 @@ from typing import Any
 
 from shared_context.domain import visibility as vis
 from shared_context.domain.models import Principal
+from shared_context.storage import rows
 from shared_context.storage.postgres.sql import pg
 from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, scope_sql
-from shared_context.storage.sqlite import rows
-from shared_context.storage.sqlite.search import (
+from shared_context.storage.search_terms import (
     EXACT_ANCHORS,
     MAX_LONG_PROBES,
-    _holds_all,
+    holds_all,
     longer_pieces,
     query_terms,
     query_trigrams,
@@ -91,7 +91,7 @@ class PostgresSearch:
             for row in await self._matching(
                 conn, anchors, "AND", content_only, filters, max(1, limit // 2)
             ):
-                found[row[0]] = Candidate(row, exact=_holds_all(row, terms, content_only))
+                found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
             rare = await self._rare_pieces(conn, terms, content_only)
             if rare and len(found) < limit:
                 for row in await self._matching(conn, rare, "OR", content_only, filters, limit):

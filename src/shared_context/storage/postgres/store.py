@@ -25,11 +25,11 @@ from shared_context.domain.models import (
     Visibility,
 )
 from shared_context.domain.validation import dumps
+from shared_context.storage import rows
 from shared_context.storage.postgres.database import PostgresDatabase
 from shared_context.storage.postgres.guards import check_session_writable
 from shared_context.storage.postgres.sql import pg
 from shared_context.storage.queries import message_query_sql, session_list_sql
-from shared_context.storage.sqlite import rows
 
 
 async def insert_audit(conn: Any, event: AuditEvent) -> None:

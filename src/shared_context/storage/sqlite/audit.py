@@ -7,11 +7,9 @@ from typing import Any
 
 from shared_context.domain.audit import AuditQuery, AuditSummary
 from shared_context.domain.models import AuditEvent
-from shared_context.storage.queries import audit_query_sql
-from shared_context.storage.sqlite import rows
+from shared_context.storage import rows
+from shared_context.storage.queries import TOP_AGENTS, audit_query_sql
 from shared_context.storage.sqlite.store import SqliteStore
-
-TOP_AGENTS = 100
 
 
 class SqliteAuditLog:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared_context.storage import rows
 from shared_context.storage.changes import ChangeBatch, ChangeRecord
-from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.engine import ReadPool, connect
 from shared_context.storage.sqlite.writer import SqliteWriter
 

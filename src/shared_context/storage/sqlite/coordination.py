@@ -7,35 +7,23 @@ in this process or any other process writing the same database file.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from shared_context.domain.clock import iso
-from shared_context.domain.coordination import Lease, LockOutcome, Presence, PresenceStatus
-from shared_context.domain.errors import Conflict, ErrorCode
+from shared_context.domain.coordination import (
+    Lease,
+    LockOutcome,
+    Presence,
+    locked_error,
+    not_held_error,
+)
 from shared_context.domain.models import AuditEvent
 from shared_context.domain.validation import dumps
+from shared_context.storage.coordination import LOCK_COLUMNS, PRESENCE_COLUMNS
+from shared_context.storage.coordination import lease_row as _lease
+from shared_context.storage.coordination import presence_row as _presence
 from shared_context.storage.sqlite.store import SqliteStore, insert_audit
-
-LOCK_COLUMNS = "session_id, resource, lock_type, holder, holder_type, acquired_at, expires_at"
-PRESENCE_COLUMNS = "agent_id, agent_type, status, session_id, metadata, last_seen"
-
-
-def _lease(row: tuple[Any, ...]) -> Lease:
-    return Lease(*row)
-
-
-def _presence(row: tuple[Any, ...]) -> Presence:
-    return Presence(
-        agent_id=row[0],
-        agent_type=row[1],
-        status=PresenceStatus(row[2]),
-        session_id=row[3],
-        metadata=json.loads(row[4]),
-        last_seen=row[5],
-    )
 
 
 def live_lease(
@@ -47,29 +35,6 @@ def live_lease(
         (session_id, resource, now),
     ).fetchone()
     return _lease(row) if row else None
-
-
-def locked_error(lease: Lease) -> Conflict:
-    what = f"resource {lease.resource!r}" if lease.resource else "the session write lock"
-    return Conflict(
-        f"{lease.holder} holds {what} until {iso(lease.expires_at)}. Wait for it to be "
-        "released or to expire, then try again.",
-        code=ErrorCode.SESSION_LOCKED,
-        details={
-            "holder": lease.holder,
-            "expires_at": iso(lease.expires_at),
-            "lock_type": lease.lock_type,
-            "resource": lease.resource or None,
-        },
-    )
-
-
-def not_held_error(resource: str) -> Conflict:
-    what = f"resource {resource!r}" if resource else "the session write lock"
-    return Conflict(
-        f"You do not hold {what} (it is free, expired or held by another agent).",
-        code=ErrorCode.LOCK_NOT_HELD,
-    )
 
 
 class SqliteCoordinationStore:

@@ -1,38 +1,30 @@
-"""Checks run inside a write transaction before a message is stored."""
+"""Rows fetched inside a write transaction for the rules decided in ``domain``."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from shared_context.domain.clock import iso
-from shared_context.domain.errors import Conflict, ErrorCode, session_not_found
+from shared_context.domain.coordination import check_session_writable as decide_writable
 
 
 def check_session_writable(
     conn: sqlite3.Connection, session_id: str, sender: str, now: float
 ) -> None:
-    """The session exists and is open, and no other agent holds its live ``write`` lock.
-    Runs in the same transaction as the insert, so the check and the write are atomic."""
+    """Fetch the session's state and any other agent's live ``write`` lease, and let
+    ``domain.coordination.check_session_writable`` decide. Runs in the same transaction as
+    the insert, so the check and the write are atomic."""
     row = conn.execute(
         "SELECT is_active FROM sessions WHERE session_id = ?", (session_id,)
     ).fetchone()
-    if row is None:
-        raise session_not_found(session_id)
-    if not row[0]:
-        raise Conflict(
-            "The session is closed; no further messages can be added. Create a new session.",
-            code=ErrorCode.SESSION_LOCKED,
-            details={"reason": "closed"},
-        )
-    lock = conn.execute(
-        "SELECT holder, expires_at FROM session_locks WHERE session_id = ? AND resource = '' "
-        "AND lock_type = 'write' AND expires_at > ? AND holder != ?",
-        (session_id, now, sender),
-    ).fetchone()
-    if lock is not None:
-        raise Conflict(
-            f"{lock[0]} holds the session write lock until {iso(lock[1])}; messages from "
-            "other agents are refused until it is released or expires.",
-            code=ErrorCode.SESSION_LOCKED,
-            details={"holder": lock[0], "expires_at": iso(lock[1]), "reason": "locked"},
-        )
+    lock = None
+    if row is not None and row[0]:
+        lock = conn.execute(
+            "SELECT holder, expires_at FROM session_locks WHERE session_id = ? AND resource = '' "
+            "AND lock_type = 'write' AND expires_at > ? AND holder != ?",
+            (session_id, now, sender),
+        ).fetchone()
+    decide_writable(
+        session_id,
+        None if row is None else bool(row[0]),
+        None if lock is None else (lock[0], lock[1]),
+    )

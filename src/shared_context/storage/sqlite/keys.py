@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from shared_context.domain.models import ApiKey
-from shared_context.storage.sqlite import rows
+from shared_context.storage import rows
 from shared_context.storage.sqlite.engine import ReadPool
 from shared_context.storage.sqlite.writer import SqliteWriter
 

@@ -8,41 +8,19 @@ the write (compare-and-set is exact).
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 from typing import Any
 
-from shared_context.domain.errors import Conflict, ErrorCode, LimitExceeded
-from shared_context.domain.memory import MemoryEntry, MemoryWrite, scope_name
+from shared_context.domain.memory import (
+    MemoryEntry,
+    MemoryWrite,
+    check_quota,
+    check_write_preconditions,
+)
 from shared_context.domain.models import AuditEvent
 from shared_context.domain.validation import dumps
+from shared_context.storage.memory import COLUMNS, LIVE, entry, is_live
 from shared_context.storage.sqlite.store import SqliteStore, insert_audit
-
-COLUMNS = (
-    "id, agent_id, scope, key, value, metadata, size_bytes, version, created_at, updated_at, "
-    "expires_at"
-)
-LIVE = "(expires_at IS NULL OR expires_at > ?)"
-
-
-def entry(row: sqlite3.Row | tuple[Any, ...]) -> MemoryEntry:
-    return MemoryEntry(
-        id=row[0],
-        agent_id=row[1],
-        session_id=row[2] or None,
-        key=row[3],
-        value_json=row[4],
-        metadata=json.loads(row[5]),
-        size_bytes=row[6],
-        version=row[7],
-        created_at=row[8],
-        updated_at=row[9],
-        expires_at=row[10],
-    )
-
-
-def _is_live(row: sqlite3.Row | tuple[Any, ...] | None, now: float) -> bool:
-    return row is not None and (row[10] is None or row[10] > now)
 
 
 class SqliteMemoryStore:
@@ -56,8 +34,8 @@ class SqliteMemoryStore:
                 f"SELECT {COLUMNS} FROM agent_memory WHERE agent_id = ? AND scope = ? AND key = ?",
                 (write.agent_id, scope, write.key),
             ).fetchone()
-            live = row if _is_live(row, write.now) else None
-            _check_preconditions(write, live)
+            live = row if is_live(row, write.now) else None
+            check_write_preconditions(write, None if live is None else live[7])
             _check_quota(conn, write, live)
             version = live[7] + 1 if live is not None else 1
             created_at = live[8] if live is not None else write.now
@@ -191,29 +169,6 @@ class SqliteMemoryStore:
         return total
 
 
-def _check_preconditions(write: MemoryWrite, live: sqlite3.Row | tuple[Any, ...] | None) -> None:
-    current = live[7] if live is not None else None
-    scope = scope_name(write.session_id)
-    if live is not None and not write.overwrite:
-        raise Conflict(
-            f"Memory key {write.key[:80]!r} already exists in {scope} scope (version "
-            f"{current}); pass overwrite=true to replace it.",
-            code=ErrorCode.KEY_EXISTS,
-            details={"current_version": current},
-        )
-    if write.if_version is None:
-        return
-    if (write.if_version == 0 and current is None) or write.if_version == current:
-        return
-    have = "does not exist" if current is None else f"is at version {current}"
-    raise Conflict(
-        f"Memory key {write.key[:80]!r} {have}, not version {write.if_version}; read it again "
-        "and retry with the current version.",
-        code=ErrorCode.VERSION_CONFLICT,
-        details={"current_version": current},
-    )
-
-
 def _check_quota(
     conn: sqlite3.Connection, write: MemoryWrite, live: sqlite3.Row | tuple[Any, ...] | None
 ) -> None:
@@ -222,20 +177,4 @@ def _check_quota(
         f"WHERE agent_id = ? AND {LIVE}",
         (write.agent_id, write.now),
     ).fetchone()
-    entries, used = int(row[0]), int(row[1])
-    old_size = live[6] if live is not None else 0
-    if live is None and entries + 1 > write.max_entries:
-        raise LimitExceeded(
-            f"Memory quota reached: {entries} entries of {write.max_entries} allowed per agent. "
-            "Delete entries you no longer need or let them expire.",
-            code=ErrorCode.QUOTA_EXCEEDED,
-            details={"entries": entries, "max_entries": write.max_entries},
-        )
-    total = used - old_size + write.size_bytes
-    if total > write.max_bytes and write.size_bytes > old_size:
-        raise LimitExceeded(
-            f"Memory quota reached: this write would use {total} bytes of {write.max_bytes} "
-            "allowed per agent. Delete entries you no longer need or store less.",
-            code=ErrorCode.QUOTA_EXCEEDED,
-            details={"bytes": used, "max_bytes": write.max_bytes},
-        )
+    check_quota(write, int(row[0]), int(row[1]), None if live is None else live[6])

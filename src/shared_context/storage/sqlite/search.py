@@ -24,69 +24,30 @@ Both queries join ``messages`` with the visibility filter and the scope inside t
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from shared_context.domain import visibility as vis
 from shared_context.domain.models import Principal
+from shared_context.storage import rows
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, scope_sql
-from shared_context.storage.sqlite import rows
+from shared_context.storage.search_terms import (
+    EXACT_ANCHORS,
+    MAX_LONG_PROBES,
+    holds_all,
+    longer_pieces,
+    query_terms,
+    query_trigrams,
+    trigrams,
+)
 from shared_context.storage.sqlite.store import SqliteStore
 
 FTS_TABLE = "messages_fts"
-MIN_TERM = 3
-MAX_TERMS = 12
-MAX_TRIGRAMS = 24
-MAX_LONG_PROBES = 6
-EXACT_ANCHORS = 3
 
 
 def fts_string(text: str) -> str:
     """One FTS5 string literal: the text is matched as characters, never parsed as syntax."""
     return '"' + text.replace('"', '""') + '"'
-
-
-def query_terms(query: str) -> list[str]:
-    """Distinct lower-cased terms of at least three characters, in query order (bounded).
-    Control and separator characters (NUL included) split terms and never reach FTS5."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cs", "Zs", "Zl", "Zp") else ch
-        for ch in query.lower()
-    )
-    terms: list[str] = []
-    for word in cleaned.split():
-        if len(word) >= MIN_TERM and word not in terms:
-            terms.append(word)
-            if len(terms) == MAX_TERMS:
-                break
-    return terms
-
-
-def trigrams(term: str) -> list[str]:
-    return [term[i : i + MIN_TERM] for i in range(len(term) - MIN_TERM + 1)]
-
-
-def query_trigrams(terms: list[str]) -> list[str]:
-    """Distinct trigrams of the terms, taken round-robin so every term is represented."""
-    per_term = [trigrams(t) for t in terms]
-    found: list[str] = []
-    for position in range(max((len(t) for t in per_term), default=0)):
-        for grams in per_term:
-            if position < len(grams) and grams[position] not in found:
-                found.append(grams[position])
-    return found[:MAX_TRIGRAMS]
-
-
-def longer_pieces(terms: list[str]) -> list[str]:
-    """Halves of long terms, then the terms: tried when their trigrams are all too common."""
-    pieces: list[str] = []
-    for term in terms:
-        if len(term) >= 2 * MIN_TERM:
-            half = len(term) // 2
-            pieces.extend((term[:half], term[half:]))
-    pieces.extend(t for t in terms if len(t) > MIN_TERM)
-    return list(dict.fromkeys(pieces))
 
 
 def match_expression(pieces: list[str], operator: str, *, content_only: bool) -> str:
@@ -131,7 +92,7 @@ class SqliteSearch:
             anchors = sorted(terms, key=len, reverse=True)[:EXACT_ANCHORS]
             exact = match_expression(anchors, "AND", content_only=content_only)
             for row in self._matching(conn, exact, span, filters, max(1, limit // 2)):
-                found[row[0]] = Candidate(row, exact=_holds_all(row, terms, content_only))
+                found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
             rare = self._rare_pieces(conn, terms, content_only)
             if rare and len(found) < limit:
                 loose = match_expression(rare, "OR", content_only=content_only)
@@ -207,13 +168,6 @@ class SqliteSearch:
             chosen.append(piece)
             spent += count
         return chosen
-
-
-def _holds_all(row: tuple[Any, ...], terms: list[str], content_only: bool) -> bool:
-    """Whether the message holds every term verbatim (content, or raw metadata JSON)."""
-    content = str(row[4]).lower()
-    metadata = "" if content_only else str(row[6]).lower()
-    return all(t in content or t in metadata for t in terms)
 
 
 def candidate_sql(filters_sql: str) -> str:

@@ -29,8 +29,8 @@ from shared_context.domain.models import (
     Visibility,
 )
 from shared_context.domain.validation import dumps
+from shared_context.storage import rows
 from shared_context.storage.queries import message_query_sql, session_list_sql
-from shared_context.storage.sqlite import rows
 from shared_context.storage.sqlite.changes import SqliteChangeFeed
 from shared_context.storage.sqlite.engine import ReadPool, connect
 from shared_context.storage.sqlite.guards import check_session_writable

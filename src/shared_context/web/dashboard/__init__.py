@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from shared_context.domain.errors import NotFound
 from shared_context.services.container import Services
 from shared_context.web.dashboard import security
 from shared_context.web.dashboard.data import DashboardData, MessageView, Viewer
@@ -29,6 +30,7 @@ from shared_context.web.dashboard.pages import Pages
 from shared_context.web.dashboard.render import Row, environment, render
 from shared_context.web.dashboard.series import MetricsSeries
 from shared_context.web.dashboard.stream import SessionStreams, StreamLimits
+from shared_context.web.errors import refusal_text
 
 __all__ = ["Dashboard"]
 
@@ -140,7 +142,7 @@ class Dashboard:
 
     async def _admin_panel(self, request: Request) -> Response:
         if request.path_params["panel"] not in ("agents", "metrics"):
-            return Response("Not found", status_code=404)
+            return refusal_text(NotFound("Not found"))
         return await self.pages.admin(request)
 
     # --- fragments for the stream ---------------------------------------------------------

@@ -13,14 +13,12 @@ from urllib.parse import urlencode
 from jinja2 import Environment
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from shared_context.domain.errors import (
     AuthError,
-    Conflict,
-    InvalidInput,
+    ErrorCode,
     LimitExceeded,
-    NotFound,
     PermissionDenied,
     SharedContextError,
 )
@@ -34,6 +32,12 @@ from shared_context.web.dashboard.data import (
 from shared_context.web.dashboard.render import render, thread_order
 from shared_context.web.dashboard.series import MetricsSeries
 from shared_context.web.dashboard.stream import SessionStreams
+from shared_context.web.errors import (
+    http_status,
+    login_redirect_for_htmx,
+    refusal_text,
+    text_too_large,
+)
 
 VISIBILITIES = ("public", "private", "agent_only", "admin_only")
 MAX_FIELD = 200  # longest filter/search value accepted from a query string
@@ -42,17 +46,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def status_for(exc: SharedContextError) -> int:
-    for cls, status in (
-        (AuthError, 401),
-        (PermissionDenied, 403),
-        (NotFound, 404),
-        (Conflict, 409),
-        (LimitExceeded, 429),
-        (InvalidInput, 400),
-    ):
-        if isinstance(exc, cls):
-            return status
-    return 503
+    return http_status(exc)
 
 
 def _arg(request: Request, name: str) -> str | None:
@@ -98,7 +92,7 @@ class Pages:
     def to_login(self, request: Request, notice: str | None = None) -> Response:
         target = "/ui/login" + (f"?{urlencode({'notice': notice})}" if notice else "")
         if request.headers.get("hx-request"):
-            response: Response = Response(status_code=401, headers={"HX-Redirect": target})
+            response: Response = login_redirect_for_htmx(target)
         else:
             response = RedirectResponse(target, status_code=303)
         security.clear_login_cookie(response, secure=self.secure)
@@ -120,7 +114,7 @@ class Pages:
     def forbidden_form(self, request: Request) -> Response | None:
         """None when the POST is same-origin; else a 403 (no side effect happened)."""
         if not security.same_origin(request):
-            return PlainTextResponse("Cross-site form submission refused.", status_code=403)
+            return refusal_text(PermissionDenied("Cross-site form submission refused."))
         return None
 
     async def form(self, request: Request) -> dict[str, str] | Response:
@@ -129,13 +123,14 @@ class Pages:
             return refused
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_FORM_BYTES:
-            return PlainTextResponse("Form too large.", status_code=413)
+            return text_too_large("Form too large.")
         raw = await request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM_BYTES)
         fields = {k: v for k, v in raw.items() if isinstance(v, str)}
         if not self._csrf().valid(request, fields.get(security.CSRF_FIELD)):
-            return PlainTextResponse(
-                "The form expired or came from elsewhere; reload the page and try again.",
-                status_code=403,
+            return refusal_text(
+                PermissionDenied(
+                    "The form expired or came from elsewhere; reload the page and try again."
+                )
             )
         return fields
 
@@ -285,16 +280,19 @@ class Pages:
             sid = str(request.path_params["session_id"])
             await self.data.session(viewer, sid)  # exists and is readable by this viewer
         except AuthError:
-            return PlainTextResponse("Log in first.", status_code=401)
+            return refusal_text(AuthError("Log in first."))
         except SharedContextError as exc:
-            return PlainTextResponse(exc.message, status_code=status_for(exc))
+            return refusal_text(exc)
         last_event = request.headers.get("last-event-id", "")
         after = int(last_event) if last_event.isdigit() and len(last_event) < 19 else None
         if after is None:
             after = _int_arg(request, "after") or 0
         if not self.streams.limits.acquire(viewer.agent_id):
-            return PlainTextResponse(
-                "Too many live views are open; close some tabs and reload.", status_code=429
+            return refusal_text(
+                LimitExceeded(
+                    "Too many live views are open; close some tabs and reload.",
+                    code=ErrorCode.RATE_LIMITED,
+                )
             )
         return EventSourceResponse(
             self.streams.events(viewer, sid, after),

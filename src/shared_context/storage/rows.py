@@ -1,4 +1,4 @@
-"""Rows to domain values for the SQLite adapter."""
+"""Rows to domain values, shared by both adapters (tuples and ``sqlite3.Row`` alike)."""
 
 from __future__ import annotations
 
