@@ -209,7 +209,7 @@ async def open_services(
             search=SearchService(backend.search, sessions, messages),
             cross_process=relay,
         )
-        register_jobs(services)
+        register_jobs(services, backend)
         register_coordination(services)
         if cache is not None:
             metrics.register_section("cache", cache.stats)
@@ -252,7 +252,7 @@ def register_change_log_trim(app: Services, feed: ChangeFeed) -> None:
     app.maintenance.add_job("change_log_trim", min(60.0, retention / 4), trim_change_log)
 
 
-def register_jobs(app: Services) -> None:
+def register_jobs(app: Services, backend: Backend) -> None:
     """Every background job of the server, in one place."""
     clock, store = app.clock, app.store
 
@@ -269,11 +269,12 @@ def register_jobs(app: Services) -> None:
     async def audit_retention() -> None:
         await app.audit_log.apply_retention()
 
-    if isinstance(store, SqliteStore):
-        sqlite_store, min_free = store, app.settings.storage_min_free_bytes
+    recover, min_free = backend.recover_space, app.settings.storage_min_free_bytes
+    if recover is not None:
 
         async def storage_recovery() -> None:
-            await sqlite_store.recover_space(min_free)
+            assert recover is not None
+            await recover(min_free)
 
         app.maintenance.add_job(
             "storage_recovery", app.settings.storage_recovery_seconds, storage_recovery

@@ -38,6 +38,9 @@ class Backend:
     listen_connect: Callable[[], Awaitable[Any]] | None = None
     """Opens the dedicated connection the cross-instance event bridge LISTENs on
     (PostgreSQL); None for a backend whose instances need no such bridge."""
+    recover_space: Callable[[int], Awaitable[Any]] | None = None
+    """Clears a disk-full state once space returns (SQLite); None where the database
+    server manages its own disk."""
 
 
 def sqlite_backend(store: SqliteStore) -> Backend:
@@ -47,6 +50,7 @@ def sqlite_backend(store: SqliteStore) -> Backend:
         memory=SqliteMemoryStore(store),
         audit_log=SqliteAuditLog(store),
         coordination=SqliteCoordinationStore(store),
+        recover_space=store.recover_space,
     )
 
 
