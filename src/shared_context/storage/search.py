@@ -9,12 +9,12 @@ never leaves the database. Sender and time-range lookups reuse ``Store.get_messa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared_context.domain.models import Message, Principal, Visibility
+from shared_context.domain.models import Message, Principal
+from shared_context.storage import rows
 
 
 class SearchScope(StrEnum):
@@ -69,18 +69,7 @@ class Candidate:
         return str(self.row[6])
 
     def message(self) -> Message:
-        row = self.row
-        return Message(
-            id=row[0],
-            session_id=row[1],
-            sender=row[2],
-            sender_type=row[3],
-            content=row[4],
-            visibility=Visibility(row[5]),
-            metadata=json.loads(row[6]),
-            parent_message_id=row[7],
-            created_at=row[8],
-        )
+        return rows.message(self.row)
 
 
 class SearchStore(Protocol):
