@@ -240,7 +240,9 @@ def test_five_processes_started_at_once_on_an_empty_data_directory(tmp_path: Pat
         db = sqlite3.connect(data / "shared_context.db")
         try:
             versions = [r[0] for r in db.execute("SELECT version FROM schema_version")]
-            secrets = db.execute("SELECT COUNT(*) FROM server_secrets").fetchone()[0]
+            secrets = db.execute(
+                "SELECT COUNT(*) FROM server_secrets WHERE name = 'jwt_secret'"
+            ).fetchone()[0]
             keys = db.execute("SELECT name FROM api_keys ORDER BY name").fetchall()
         finally:
             db.close()
