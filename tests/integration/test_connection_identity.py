@@ -254,4 +254,4 @@ async def test_legacy_subscriptions_use_the_connection_identity(services: Servic
             with pytest.raises(MCPError) as info, warnings.catch_warnings():
                 warnings.simplefilter("ignore", MCPDeprecationWarning)
                 await bad.subscribe_resource(f"session://{sid}")
-            assert info.value.error.data == {"code": "INVALID_API_KEY"}
+            assert info.value.error.data["code"] == "INVALID_API_KEY"
