@@ -42,6 +42,7 @@ class ChangeRelay:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        self._stopping = False
         self.counters = {
             "checks": 0,
             "catch_ups": 0,
@@ -109,6 +110,7 @@ class ChangeRelay:
     def start(self) -> None:
         if self._task is not None:
             return
+        self._stopping = False
         loop = asyncio.get_running_loop()
         kick = asyncio.Event()
         self._kick = kick
@@ -122,7 +124,14 @@ class ChangeRelay:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        # Ask the loop to end rather than only cancelling it: on Python 3.11 a cancellation
+        # that races a completing wait can be swallowed, and the task would run on.
+        self._stopping = True
+        self._kick.set()
+        done, _ = await asyncio.wait({task}, timeout=5.0)
+        if not done:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -130,12 +139,15 @@ class ChangeRelay:
     async def _run(self) -> None:
         kick = self._kick
         backoff = self._poll
-        while True:
+        while not self._stopping:
             # The watcher kicks on every commit; the timeout is a safety net that also retries
             # after a failed read.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kick.wait(), SAFETY_POLL_SECONDS)
+                async with asyncio.timeout(SAFETY_POLL_SECONDS):
+                    await kick.wait()
             kick.clear()
+            if self._stopping:
+                return
             try:
                 await self.fresh()
             except Exception as exc:  # the database hiccuped: keep watching, slower
