@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import mcp.types as mt
+import pytest
 from fastmcp import Client
+from mcp.shared.exceptions import MCPError
 
 AGENT_KEY = "test-agent-key-0123456789abcdef"
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
@@ -49,3 +52,13 @@ async def login(
     )
     token: str = body["token"]
     return token
+
+
+async def unknown_tool(client: Any, tool: str, **args: Any) -> MCPError:
+    """Call a tool the server does not offer (unknown, or hidden by a toolset): a JSON-RPC
+    -32602 error (SPEC §19), never a tool result. Works with fastmcp's and the SDK's client."""
+    with pytest.raises(MCPError) as raised:
+        await client.call_tool(tool, args)
+    assert raised.value.error.code == mt.INVALID_PARAMS
+    assert raised.value.error.message.startswith("Unknown tool"), raised.value.error.message
+    return raised.value

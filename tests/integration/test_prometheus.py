@@ -18,7 +18,7 @@ from shared_context.services.container import Services
 from shared_context.telemetry.calls import UNKNOWN_TOOL
 from shared_context.telemetry.readings import DURATION_BUCKETS, Distribution
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_KEY, call, fail, login
+from tests.helpers import ADMIN_KEY, call, fail, login, unknown_tool
 
 NON_BASE_UNITS = re.compile(
     r"_(ms|msec|milliseconds|microseconds|us|ns|minutes|hours|days|kb|kib|mb|mib|gb|percent)(_|$)"
@@ -70,7 +70,7 @@ async def workload(client: Client) -> dict[str, int]:
     for _ in range(3):
         await call(client, "get_messages", session_id=sid, auth_token=agent)
     assert (await fail(client, "get_messages", session_id=sid, auth_token="bad"))["code"]
-    await fail(client, "no_such_tool_at_all")
+    await unknown_tool(client, "no_such_tool_at_all")
     await call(client, "get_performance_metrics", auth_token=admin)
     return {
         "authenticate_agent": 2,
@@ -205,7 +205,7 @@ async def test_unknown_tool_names_do_not_use_up_the_tool_labels(
     from shared_context.telemetry.calls import MAX_TOOL_NAMES
 
     for i in range(MAX_TOOL_NAMES + 5):
-        await fail(client, f"made_up_tool_{i}")
+        await unknown_tool(client, f"made_up_tool_{i}")
     await login(client, "after", "claude")
     counts = by_tool((await scrape(services))[HISTOGRAM], "_count")
     assert counts == {UNKNOWN_TOOL: MAX_TOOL_NAMES + 5.0, "authenticate_agent": 1.0}

@@ -15,8 +15,8 @@ from shared_context.mcp.toolsets import TOOLSETS, parse_toolsets, tools_of
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 from tests.e2e.live import serve_http
-from tests.helpers import fail
-from tests.integration.test_connection_identity import connect, identity, ok, refused
+from tests.helpers import unknown_tool
+from tests.integration.test_connection_identity import connect, identity, ok
 
 MAX_DESCRIPTION_CHARS = 300
 
@@ -40,11 +40,12 @@ async def test_configured_toolsets_limit_list_and_calls(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "d", toolsets="core,memory")
     async with open_services(settings) as services, Client(build_mcp(services)) as client:
         assert await listed(client) == TOOLSETS["core"] | TOOLSETS["memory"]
-        hidden = await fail(client, "search_context", session_id="session_0123456789abcdef",
-                            query="x")  # fmt: skip
-        missing = await fail(client, "no_such_tool")
-        assert hidden["code"] == missing["code"] == "INVALID_INPUT"
-        assert hidden["message"].startswith("Unknown tool")
+        # A hidden tool answers exactly like an unknown one: JSON-RPC -32602.
+        hidden = await unknown_tool(
+            client, "search_context", session_id="session_0123456789abcdef", query="x"
+        )
+        missing = await unknown_tool(client, "no_such_tool")
+        assert hidden.error.data == missing.error.data
     with pytest.raises(InvalidInput, match="Unknown toolset"):
         async with open_services(make_settings(tmp_path / "e", toolsets="core,bogus")) as app:
             build_mcp(app)
@@ -58,9 +59,7 @@ async def test_header_narrows_but_never_widens(tmp_path: Path) -> None:
             tools = {t.name for t in (await narrow.list_tools()).tools}
             assert tools == TOOLSETS["core"]
             sid = (await ok(narrow, "create_session", purpose="p"))["session_id"]
-            assert (await refused(narrow, "search_context", session_id=sid, query="p"))[
-                "code"
-            ] == "INVALID_INPUT"
+            await unknown_tool(narrow, "search_context", session_id=sid, query="p")
         widen = {**identity("alice"), "X-SCS-Toolsets": "core,admin,memory"}
         async with connect(url, widen) as wider:
             tools = {t.name for t in (await wider.list_tools()).tools}

@@ -159,9 +159,11 @@ class ErrorMiddleware(Middleware):
         try:
             result = await call_next(context)
         except Exception as exc:
-            result = self.to_result(exc, context.message.name)
             if call is not None and isinstance(exc, NotFoundError | DisabledError):
+                # Counted before the JSON-RPC error below leaves: an unknown tool is a call.
                 call.unknown_tool()
+                call.failed(ErrorCode.INVALID_INPUT.value)
+            result = self.to_result(exc, context.message.name)
         if call is not None and result.is_error:
             call.failed(_code_of(result))
         return result

@@ -142,6 +142,7 @@ class CallRecorder:
         token = current_call.set(context)
         call = Call(context)
         started = time.perf_counter()
+        answered = False
         try:
             with self._span(context.tool) as span:
                 if span is not None:
@@ -151,17 +152,23 @@ class CallRecorder:
                 finally:
                     if span is not None:
                         _finish_span(span, call)
-            seconds = time.perf_counter() - started
-            context.tool = UNKNOWN_TOOL if call.unknown else self.label(context.tool)
-            self.observe(context.tool, seconds, call.code)
-            access_log.info(
-                "tool call %s %s in %.1f ms",
-                context.tool,
-                call.code or "ok",
-                seconds * 1000,
-                extra={"duration_ms": round(seconds * 1000, 3), "outcome": call.code or "ok"},
-            )
+            answered = True
         finally:
+            # An unknown tool leaves as a JSON-RPC error (an exception here): still a call.
+            if answered or call.unknown:
+                seconds = time.perf_counter() - started
+                context.tool = UNKNOWN_TOOL if call.unknown else self.label(context.tool)
+                self.observe(context.tool, seconds, call.code)
+                access_log.info(
+                    "tool call %s %s in %.1f ms",
+                    context.tool,
+                    call.code or "ok",
+                    seconds * 1000,
+                    extra={
+                        "duration_ms": round(seconds * 1000, 3),
+                        "outcome": call.code or "ok",
+                    },
+                )
             current_call.reset(token)
 
 
