@@ -228,3 +228,24 @@ async def test_own_changes_are_not_relayed_back(pair: Pair) -> None:
     # its next read checks for changes).
     await call(on_two, "get_messages", session_id=sid, auth_token=alice)
     assert [e.origin for e in remote if e.kind is EventKind.MESSAGE_ADDED] == ["remote"]
+
+
+async def test_own_commits_are_settled_without_reading_the_change_log(pair: Pair) -> None:
+    """A process that is the only writer never queues its reads behind a change-log read
+    (issue 15): its own commits are recognised from the sequence counter alone. A commit by
+    the other stack still is read and relayed."""
+    (one, on_one), (_, on_two) = pair
+    assert one.cross_process is not None
+    alice = await login(on_one, "alice")
+    sid = (await call(on_one, "create_session", purpose="own", auth_token=alice))["session_id"]
+    before = one.cross_process.stats()["catch_ups"]
+    for i in range(5):
+        await call(on_one, "add_message", session_id=sid, content=f"m{i}", auth_token=alice)
+        await call(on_one, "get_messages", session_id=sid, auth_token=alice)
+    assert one.cross_process.stats()["catch_ups"] == before
+    assert one.cross_process.stats()["own_skipped"] >= 5
+    bob = await login(on_two, "bob")
+    await call(on_two, "add_message", session_id=sid, content="theirs", auth_token=bob)
+    page = await call(on_one, "get_messages", session_id=sid, auth_token=alice)
+    assert page["messages"][-1]["content"] == "theirs"
+    assert one.cross_process.stats()["catch_ups"] > before

@@ -162,6 +162,7 @@ class ChangeRelay:
     def stats(self) -> dict[str, Any]:
         return {
             **self.counters,
+            "own_skipped": self.counters["own_skipped"] + self._feed.own_settled,
             "poll_ms": round(self._poll * 1000, 3),
             "last_lag_ms": None if self.last_lag_ms is None else round(self.last_lag_ms, 3),
         }

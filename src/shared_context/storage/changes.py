@@ -40,8 +40,11 @@ class ChangeBatch:
 
 
 class ChangeFeed(Protocol):
+    #: This process's own change-log rows that ``changed`` passed over without a ``read``.
+    own_settled: int
+
     def changed(self) -> bool:
-        """Whether any connection committed since the last ``read``; cheap enough per call."""
+        """Whether another process committed since the last ``read``; cheap enough per call."""
         ...
 
     async def read(self) -> ChangeBatch:
