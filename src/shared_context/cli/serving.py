@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
+from shared_context import heap
 from shared_context.bootstrap import build_http_app, check_listen_address, open_services
 from shared_context.config import Settings
 from shared_context.mcp.server import build_mcp
@@ -64,6 +65,7 @@ async def run_http(settings: Settings) -> None:
             log_config=None,  # uvicorn's records go through our handler (text or JSON)
         )
         server = _Server(config, before_shutdown=services.coordination.end_streams)
+        heap.settle()  # everything built so far lives as long as the process
         log.info(
             "Shared Context Server on http://%s:%d/mcp (database: %s)",
             settings.host,
@@ -79,6 +81,7 @@ async def run_stdio(settings: Settings) -> None:
     tracing = tracing_from_environment()
     async with open_services(settings, tracing=tracing) as services:
         mcp = build_mcp(services)
+        heap.settle()
         task = asyncio.ensure_future(mcp.run_stdio_async(show_banner=False))
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:

@@ -1,0 +1,25 @@
+"""The collector settings a server process runs with (shared_context/heap.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from shared_context import heap
+
+
+def test_settle_freezes_the_start_up_heap_and_raises_the_thresholds() -> None:
+    # In a fresh interpreter: the test process's own collector stays as it is.
+    code = (
+        "import gc, json; from shared_context import heap; "
+        "before = heap.settle(); "
+        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after, frozen = json.loads(out.stdout)
+    assert before == [700, 10, 10]
+    assert after == [heap.YOUNG, heap.MIDDLE, heap.OLD]
+    assert frozen > 1000
