@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -23,3 +24,11 @@ def test_settle_freezes_the_start_up_heap_and_raises_the_thresholds() -> None:
     assert before == [700, 10, 10]
     assert after == [heap.YOUNG, heap.MIDDLE, heap.OLD]
     assert frozen > 1000
+
+
+def test_run_uses_uvloop_when_installed() -> None:
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+    assert heap.loop_name() == "uvloop"  # a dependency of the project on this platform
+    assert heap.run(loop_module()) == "uvloop"

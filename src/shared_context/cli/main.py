@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from shared_context import heap
 from shared_context.cli import client_config, operations
 from shared_context.cli import keys as keys_cmd
 from shared_context.cli import migrate as migrate_cmd
@@ -62,9 +62,9 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     try:
         if transport == "stdio":
-            asyncio.run(run_stdio(settings))
+            heap.run(run_stdio(settings))
         elif transport == "http":
-            asyncio.run(run_http(settings))
+            heap.run(run_http(settings))
         else:
             raise typer.BadParameter("transport must be http or stdio")
     except SharedContextError as exc:

@@ -67,10 +67,11 @@ async def run_http(settings: Settings) -> None:
         server = _Server(config, before_shutdown=services.coordination.end_streams)
         heap.settle()  # everything built so far lives as long as the process
         log.info(
-            "Shared Context Server on http://%s:%d/mcp (database: %s)",
+            "Shared Context Server on http://%s:%d/mcp (database: %s, event loop: %s)",
             settings.host,
             settings.port,
             services.store.dialect,
+            type(asyncio.get_running_loop()).__module__.split(".")[0],
         )
         await server.serve()
     tracing.shutdown()
