@@ -114,11 +114,22 @@ def bench(
         "bench/out/suite.json"
     ),
     iterations: Annotated[int, typer.Option(help="Calls per tool, single agent.")] = 200,
-    ops_per_agent: Annotated[int, typer.Option(help="Operations per agent per phase.")] = 20,
+    ops_per_agent: Annotated[
+        int, typer.Option(help="Operations per agent per phase (at least).")
+    ] = 20,
+    min_calls: Annotated[
+        int, typer.Option(help="Calls per concurrent phase at least (small crowds do more each).")
+    ] = 2000,
     agents: Annotated[str, typer.Option(help="Comma-separated agent counts.")] = "25,100,200",
 ) -> None:
     """Run the benchmark suite against an embedded server and print the table."""
     from shared_context.benchmark.suite import main as run_suite
 
     phases = tuple(int(n) for n in agents.split(",") if n.strip())
-    run_suite(json_out, iterations=iterations, phases=phases, ops_per_agent=ops_per_agent)
+    run_suite(
+        json_out,
+        iterations=iterations,
+        phases=phases,
+        ops_per_agent=ops_per_agent,
+        min_calls=min_calls,
+    )
