@@ -56,13 +56,17 @@ class ReadCache:
         self._window_size = window_size
         # Byte bound (SPEC §19) split: 1/8 sessions, 3/8 windows, 1/2 rendered pages.
         self.sessions: VersionedLRU[Session] = VersionedLRU(
-            "sessions", max_entries, ttl_seconds, max_bytes=max_bytes // 8
+            "sessions", max_entries, ttl_seconds, max_bytes=max_bytes // 8, versioned=True
         )
         self.windows: VersionedLRU[Window] = VersionedLRU(
-            "window", max(16, max_entries // 20), ttl_seconds, max_bytes=max_bytes * 3 // 8
+            "window",
+            max(16, max_entries // 20),
+            ttl_seconds,
+            max_bytes=max_bytes * 3 // 8,
+            versioned=True,
         )
         self.pages: VersionedLRU[dict[str, Any]] = VersionedLRU(
-            "pages", max_entries, ttl_seconds, max_bytes=max_bytes // 2
+            "pages", max_entries, ttl_seconds, max_bytes=max_bytes // 2, versioned=True
         )
         bus.subscribe(self._on_event)
 
