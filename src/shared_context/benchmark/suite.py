@@ -99,6 +99,7 @@ async def concurrent(
     connect_failures = 0
     everyone_ready = asyncio.Event()
     started_at: list[float] = []
+    cpu_at_start: list[tuple[float, float]] = []  # (server, client) when everyone is ready
     connect_started = time.perf_counter()
 
     def arrived() -> None:
@@ -106,6 +107,7 @@ async def concurrent(
         settled += 1
         if settled == agents:
             started_at.append(time.perf_counter())
+            cpu_at_start.append((server.cpu_seconds(), time.process_time()))
             everyone_ready.set()
 
     async def life(index: int, agent: Agent) -> Outcome:
@@ -133,6 +135,7 @@ async def concurrent(
     outcomes = await asyncio.gather(*(life(i, a) for i, a in enumerate(crowd)))
     finished = time.perf_counter()
     client_cpu = time.process_time() - client_before
+    cpu_at_end = (server.cpu_seconds(), time.process_time())
     total = Outcome()
     for outcome in outcomes:
         total.merge(outcome)
@@ -151,8 +154,21 @@ async def concurrent(
         "server_cpu_ms_per_op": round(1000 * cpu / max(1, calls), 3),
         # The load generator's own CPU (this process: the SDK clients), on the same cores.
         "client_cpu_ms_per_op": round(1000 * client_cpu / max(1, calls), 3),
+        # The same two while the timed calls run (without connecting and closing).
+        **_steady_cpu(cpu_at_start, cpu_at_end, calls),
         "errors": total.errors,
         "rss_mb": round(server.rss_bytes() / 2**20, 1),
+    }
+
+
+def _steady_cpu(
+    start: list[tuple[float, float]], end: tuple[float, float], calls: int
+) -> dict[str, float]:
+    if not start or not calls:
+        return {}
+    return {
+        "server_cpu_ms_per_op_steady": round(1000 * (end[0] - start[0][0]) / calls, 3),
+        "client_cpu_ms_per_op_steady": round(1000 * (end[1] - start[0][1]) / calls, 3),
     }
 
 
