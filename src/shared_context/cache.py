@@ -111,7 +111,7 @@ class VersionedLRU(Generic[V]):
             if item is None:
                 self.misses += 1
                 return None
-            stored_at, value, size = item
+            stored_at, value, _ = item
             if self._now() - stored_at > self._ttl:
                 self._drop(key)
                 self.expirations += 1

@@ -32,3 +32,12 @@ def test_run_uses_uvloop_when_installed() -> None:
 
     assert heap.loop_name() == "uvloop"  # a dependency of the project on this platform
     assert heap.run(loop_module()) == "uvloop"
+
+
+def test_malloc_arenas_are_capped_on_glibc() -> None:
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        assert heap.limit_malloc_arenas() in (True, False)
+        return
+    assert heap.limit_malloc_arenas()

@@ -118,7 +118,10 @@ def bench(
         int, typer.Option(help="Operations per agent per phase (at least).")
     ] = 20,
     min_calls: Annotated[
-        int, typer.Option(help="Calls per concurrent phase at least (small crowds do more each).")
+        int,
+        typer.Option(
+            help="Calls the smallest concurrent phase makes at least (every phase then does the same operations per agent)."
+        ),
     ] = 2000,
     agents: Annotated[str, typer.Option(help="Comma-separated agent counts.")] = "25,100,200",
 ) -> None:
