@@ -119,9 +119,7 @@ def bench(
     ] = 20,
     min_calls: Annotated[
         int,
-        typer.Option(
-            help="Calls the smallest concurrent phase makes at least (every phase then does the same operations per agent)."
-        ),
+        typer.Option(help="Calls of the smallest phase at least (all phases: same ops per agent)."),
     ] = 2000,
     agents: Annotated[str, typer.Option(help="Comma-separated agent counts.")] = "25,100,200",
 ) -> None:
