@@ -29,6 +29,10 @@ SEED_TARGETS_MS = {
 }
 
 
+#: Messages posted in each session of a concurrent phase before it starts (a full page is 50).
+SEED_MESSAGES = 60
+
+
 async def single_agent(server: ServerProcess, iterations: int) -> dict[str, Any]:
     agent = Agent(server.url, "solo", "bench")
     await agent.connect()
@@ -93,6 +97,11 @@ async def concurrent(
         (await owner.call("create_session", purpose=f"load {seed}-{k}"))["session_id"]
         for k in range(5)
     ]
+    # Full pages from the first call: otherwise a small crowd reads short pages (cheaper on
+    # both sides) for much of its phase and a big one full pages, and the two do not compare.
+    for sid in sessions:
+        for i in range(SEED_MESSAGES):
+            await owner.call("add_message", session_id=sid, content=f"seed {i}: task {i}")
     await owner.close()
     crowd = [Agent(urls[i % len(urls)], f"agent-{seed}-{i}", f"type{i % 3}") for i in range(agents)]
     settled = 0
