@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from shared_context.benchmark.search_corpus import CORPUS, QUERIES
+from shared_context.benchmark.search_workload import messages, query_mix
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
 from shared_context.services.container import Services
-from tests.search_corpus import CORPUS, QUERIES
-from tests.search_workload import messages, query_mix
 
 GOLDEN = Path(__file__).with_name("search_golden.json")
 ALICE = Principal("alice", "claude", AGENT_CEILING)

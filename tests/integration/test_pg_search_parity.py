@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared_context.benchmark.search_corpus import CORPUS, QUERIES
 from shared_context.bootstrap import build_search, open_services
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
@@ -17,7 +18,6 @@ from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest, SearchScope
 from tests.conftest import make_settings
 from tests.pgtools import PG_URL, fresh_schema, requires_pg
-from tests.search_corpus import CORPUS, QUERIES
 
 pytestmark = [requires_pg, pytest.mark.postgres]
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from shared_context.benchmark.search_workload import messages, query_mix
 from shared_context.bootstrap import build_search
 from shared_context.domain.validation import dumps
 from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest
 from shared_context.storage.sqlite.search import explain_candidates
 from tests.search_snapshot import ALICE, GOLDEN, snapshot
-from tests.search_workload import messages, query_mix
 
 
 async def test_answers_equal_the_golden_snapshot(services: Services) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from shared_context.benchmark.harness import ServerProcess
 from shared_context.benchmark.report import summary_ms, table
+from shared_context.benchmark.search_phase import render_search, search_goals, search_phase
 from shared_context.benchmark.workload import MIX, READ_HEAVY, Agent, Outcome, choose
 
 SEED_TARGETS_MS = {
@@ -180,7 +181,12 @@ async def cache_phase(server: ServerProcess, agents: int, ops_per_agent: int) ->
 
 
 async def run_suite(
-    *, iterations: int = 100, phases: tuple[int, ...] = (25, 100, 200), ops_per_agent: int = 20
+    *,
+    iterations: int = 100,
+    phases: tuple[int, ...] = (25, 100, 200),
+    ops_per_agent: int = 20,
+    search_sizes: tuple[int, ...] = (1000, 100_000),
+    search_calls: int = 200,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "machine": {
@@ -197,6 +203,8 @@ async def run_suite(
             await concurrent(server, n, ops_per_agent, MIX, seed=n) for n in phases
         ]
         out["read_heavy"] = await cache_phase(server, 10, max(ops_per_agent, 30))
+    if search_sizes:  # its own server and data, after the suite's server has stopped
+        out["search"] = await search_phase(search_sizes, search_calls, search_calls)
     out["goals"] = goals(out)
     return out
 
@@ -242,6 +250,8 @@ def goals(out: dict[str, Any]) -> list[dict[str, Any]]:
             "met": ratio >= 0.7,
         }
     )
+    if "search" in out:
+        rows.extend(search_goals(out["search"]))
     return rows
 
 
@@ -293,6 +303,8 @@ def render(out: dict[str, Any]) -> str:
         f"\nRead-heavy (90 % get_messages): {rh['throughput_ops_s']} ops/s, p95 {rh['p95_ms']} ms, "
         f"page cache hit ratio {100 * rh['cache_hit_ratio_pages']:.1f} %"
     )
+    if "search" in out:
+        parts.append(render_search(out["search"]))
     parts.append("\nGoals")
     parts.append(
         table(

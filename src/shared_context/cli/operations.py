@@ -116,9 +116,21 @@ def bench(
     iterations: Annotated[int, typer.Option(help="Calls per tool, single agent.")] = 200,
     ops_per_agent: Annotated[int, typer.Option(help="Operations per agent per phase.")] = 20,
     agents: Annotated[str, typer.Option(help="Comma-separated agent counts.")] = "25,100,200",
+    search_sizes: Annotated[
+        str, typer.Option(help="Comma-separated session sizes of the search phase ('' skips).")
+    ] = "1000,100000",
+    search_calls: Annotated[int, typer.Option(help="Search calls per size and transport.")] = 200,
 ) -> None:
     """Run the benchmark suite against an embedded server and print the table."""
     from shared_context.benchmark.suite import main as run_suite
 
     phases = tuple(int(n) for n in agents.split(",") if n.strip())
-    run_suite(json_out, iterations=iterations, phases=phases, ops_per_agent=ops_per_agent)
+    sizes = tuple(int(n) for n in search_sizes.split(",") if n.strip())
+    run_suite(
+        json_out,
+        iterations=iterations,
+        phases=phases,
+        ops_per_agent=ops_per_agent,
+        search_sizes=sizes,
+        search_calls=search_calls,
+    )
