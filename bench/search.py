@@ -137,7 +137,7 @@ async def relevance(app: Services, sid: str, keys: dict[int, str]) -> float:
     scores = []
     for query, relevant in QUERIES.items():
         out = await app.search.search_context(SEARCHER, sid, query, limit=3)
-        ranked = [keys.get(r["message"]["id"], "?") for r in out["results"]]
+        ranked = [keys.get(r.message.id, "?") for r in out.results]
         scores.append(precision_at_3(ranked, relevant))
     return statistics.fmean(scores)
 
@@ -149,7 +149,7 @@ async def source_recall(app: Services, sid: str, queries: list[Query], first_id:
         if query.source < 0:
             continue
         out = await app.search.search_context(SEARCHER, sid, query.text, limit=10)
-        ids = {r["message"]["id"] for r in out["results"]}
+        ids = {r.message.id for r in out.results}
         found.append(first_id + query.source in ids)
     return statistics.fmean(found) if found else float("nan")
 
@@ -280,11 +280,11 @@ async def run(sizes: list[int], calls: int, http_calls: int) -> dict[str, Any]:
             jwt_secret=SecretStr(JWT_SECRET),
         )
         async with open_services(settings) as app:
-            sid = (await app.sessions.create(SEARCHER, "search bench", None))["session_id"]
+            sid = (await app.sessions.create(SEARCHER, "search bench", None)).session_id
             keys: dict[int, str] = {}
             for key, (content, meta) in CORPUS.items():  # oldest messages of the session
                 added = await app.messages.add(SEARCHER, sid, content, "public", meta)
-                keys[added["message_id"]] = key
+                keys[added.message_id] = key
             first_id = max(keys) + 1
             have = 0
             for size in sizes:

@@ -27,7 +27,7 @@ async def write_unannounced(services: Services, sid: str, content: str) -> int:
 async def test_resync_wakes_a_waiter_that_then_finds_the_missed_message(
     services: Services,
 ) -> None:
-    sid = (await services.sessions.create(ALICE, "resync", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "resync", None)).session_id
     waits = services.coordination.waits
     waiting = asyncio.create_task(waits.wait(ALICE, sid, after_id=0, timeout_seconds=30))
     for _ in range(500):
@@ -37,8 +37,8 @@ async def test_resync_wakes_a_waiter_that_then_finds_the_missed_message(
     missed = await write_unannounced(services, sid, "while the bridge was down")
     services.bus.publish(Event(EventKind.RESYNC, origin="remote"))
     woke = await asyncio.wait_for(waiting, 10)
-    assert woke["timed_out"] is False
-    assert [m["id"] for m in woke["messages"]] == [missed]
+    assert woke.timed_out is False
+    assert [m.id for m in woke.messages] == [missed]
 
 
 async def test_resync_tells_every_subscriber_to_re_read(services: Services) -> None:

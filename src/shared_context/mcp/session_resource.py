@@ -41,8 +41,8 @@ async def read_session(app: Services, session_id: str) -> str:
     recent.reverse()
     return json.dumps(
         {
-            "session": body["session"],
-            "participants": body["participants"],
+            "session": body.session.model_dump(mode="json"),
+            "participants": body.participants,
             "messages": [m.to_dict() for m in recent],
             "has_older": more,
         },
