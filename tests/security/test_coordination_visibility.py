@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import build_subscription_hub, open_services
 from shared_context.domain.models import Message, MessageQuery, Principal, visibility_name
 from shared_context.domain.permissions import Permission
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
 from shared_context.mcp.session_resource import read_session
-from shared_context.mcp.subscriptions import Subscriber, SubscriptionHub
+from shared_context.mcp.subscriptions import Subscriber
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_KEY
 
@@ -42,7 +42,7 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
     async with open_services(make_settings(data_dir)) as app:
         sid = (await app.sessions.create(AGENTS[3], "prop", None)).session_id
         uri = f"session://{sid}"
-        hub = SubscriptionHub(app)
+        hub = build_subscription_hub(app)
         notified: dict[str, int] = {a.agent_id: 0 for a in AGENTS}
         for agent in AGENTS:
             hub.add(

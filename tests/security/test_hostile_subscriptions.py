@@ -16,14 +16,13 @@ from mcp.client.subscriptions import SubscriptionLost
 from mcp.shared.exceptions import MCPError
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import build_subscription_hub, open_services
 from shared_context.domain.errors import AuthError, ErrorCode
 from shared_context.mcp.server import build_mcp
 from shared_context.mcp.subscriptions import (
     AUTH_ERROR_CODE,
     RATE_LIMITED_CODE,
     Subscriber,
-    SubscriptionHub,
 )
 from shared_context.services.container import Services
 from shared_context.storage.sqlite.store import SqliteStore
@@ -39,7 +38,7 @@ async def until(predicate: object, what: str, seconds: float = 10) -> None:
 
 
 async def test_a_subscription_stops_when_its_token_is_refreshed(services: Services) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     token = await token_for(services, "alice")
     alice = await services.auth.resolve(token)
     sid = (await services.sessions.create(alice, "s", None)).session_id
@@ -61,7 +60,7 @@ async def test_a_subscription_stops_when_its_token_is_refreshed(services: Servic
 async def test_a_subscription_stops_when_its_key_is_revoked_elsewhere(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "d", revocation_recheck_seconds=0)
     async with open_services(settings) as app:
-        hub = SubscriptionHub(app)
+        hub = build_subscription_hub(app)
         alice = await app.auth.resolve(await token_for(app, "alice"))
         sid = (await app.sessions.create(alice, "s", None)).session_id
         got: list[str] = []
@@ -212,7 +211,7 @@ async def test_a_hog_with_eleven_agents_cannot_take_every_subscription_slot(
 
 async def test_many_connections_of_one_hog_are_held_to_a_share_each(services: Services) -> None:
     """Eleven agents on eleven connections: per-agent shares keep them below the total."""
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     settings = services.settings
     per_agent = settings.max_subscriptions_per_agent
     assert 11 * per_agent < settings.max_subscriptions  # the defaults leave room for others

@@ -12,13 +12,13 @@ from mcp import Client as SdkClient
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import build_subscription_hub, open_services
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventKind
 from shared_context.mcp.listen_queue import ListenQueue
 from shared_context.mcp.server import build_mcp
-from shared_context.mcp.subscriptions import Subscriber, SubscriptionHub
+from shared_context.mcp.subscriptions import Subscriber
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY
@@ -30,7 +30,7 @@ def agent(name: str, kind: str, *, admin: bool = False, expires_at: float = 0.0)
 
 
 async def test_fan_out_follows_visibility(services: Services) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     alice, bob = agent("alice", "claude"), agent("bob", "gemini")
     carl, root = agent("carl", "claude"), agent("root", "ops", admin=True)
     sid = (await services.sessions.create(alice, "hub", None)).session_id
@@ -77,7 +77,7 @@ async def test_fan_out_follows_visibility(services: Services) -> None:
 async def test_expired_identity_is_dropped_and_failures_are_isolated(
     services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     alice = agent("alice", "claude")
     sid = (await services.sessions.create(alice, "hub", None)).session_id
     uri = f"session://{sid}"
