@@ -49,7 +49,7 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
 ) -> None:
     corpus = list(messages(10_000))
     queries = [q.text for q in query_mix(corpus[:1_000], 80)]
-    sid = (await services.sessions.create(ALICE, "scale", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "scale", None)).session_id
     stage = build_search(services.store)
     limit = 500
     counts: dict[int, list[int]] = {}
@@ -63,7 +63,7 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
             for q in queries
         ]
         considered[size] = [
-            (await services.search.search_context(ALICE, sid, q))["considered"] for q in queries
+            (await services.search.search_context(ALICE, sid, q)).considered for q in queries
         ]
         plan = await services.store.read(  # type: ignore[attr-defined]
             lambda conn: explain_candidates(conn, ALICE, sid)

@@ -83,11 +83,11 @@ async def test_service_rejects_non_boolean_metadata_flag_and_bad_dates(
     services: Services,
 ) -> None:
     alice = Principal("alice", "claude", AGENT_CEILING)
-    sid = (await services.sessions.create(alice, "flags", None))["session_id"]
+    sid = (await services.sessions.create(alice, "flags", None)).session_id
     with pytest.raises(InvalidInput):
-        await services.search.search_context(alice, sid, "x", search_metadata="yes")
+        await services.search.search_context(alice, sid, "x", search_metadata="yes")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        await services.search.by_timerange(alice, sid, 20260101, "2026-01-02T00:00:00Z")
+        await services.search.by_timerange(alice, sid, 20260101, "2026-01-02T00:00:00Z")  # type: ignore[arg-type]
 
 
 def test_window_pass_finds_typos_in_long_messages() -> None:

@@ -105,7 +105,7 @@ async def render_reference(fmt: str = "markdown") -> str:
         )
         async with open_services(settings) as services:
             body = docs_service.render(await tool_docs(build_mcp(services)), fmt, True)
-    document = body["documentation"]
+    document = body.documentation
     return document if isinstance(document, str) else json.dumps(document, indent=2) + "\n"
 
 

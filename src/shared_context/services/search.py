@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Literal
 
 from shared_context.domain.bounds import (
     QUERY_MAX_CHARS,
@@ -26,10 +26,17 @@ from shared_context.domain.bounds import (
 from shared_context.domain.clock import parse_iso
 from shared_context.domain.errors import InvalidInput
 from shared_context.domain.ids import check_agent_id
-from shared_context.domain.models import Message, MessageQuery, Principal
+from shared_context.domain.models import MessageQuery, Principal
 from shared_context.domain.permissions import Permission, require
-from shared_context.domain.validation import check_int, check_text, decode_cursor, encode_cursor
+from shared_context.domain.validation import check_int, check_text, decode_cursor
 from shared_context.services.messages import MessageService
+from shared_context.services.results import (
+    MessagePage,
+    SearchHit,
+    SearchResults,
+    message_page,
+    message_shape,
+)
 from shared_context.services.search_scoring import (
     SCORE_CHAR_BUDGET,
     Scored,
@@ -81,20 +88,20 @@ class SearchService:
     async def search_context(
         self,
         principal: Principal,
-        session_id: object,
-        query: object,
-        fuzzy_threshold: object = 60,
-        limit: object = 10,
-        search_scope: object = "all",
-        search_metadata: object = True,
-    ) -> dict[str, Any]:
+        session_id: str,
+        query: str,
+        fuzzy_threshold: float = 60,
+        limit: int = 10,
+        search_scope: Literal["all", "public", "private"] = "all",
+        search_metadata: bool = True,
+    ) -> SearchResults:
         started = time.perf_counter()
         require(principal, Permission.READ)
         text = check_text(query, "query", max_chars=QUERY_MAX_CHARS)
         threshold = check_threshold(fuzzy_threshold)
         page = check_int(limit, "limit", low=SEARCH_RESULTS[0], high=SEARCH_RESULTS[1])
         scope = parse_scope(search_scope)
-        if not isinstance(search_metadata, bool):
+        if not isinstance(search_metadata, bool):  # callers outside the tools (a unit test)
             raise InvalidInput("search_metadata must be true or false.")
         session = await self._sessions.require_session(session_id)
         needle = text.lower().strip()
@@ -132,17 +139,16 @@ class SearchService:
             )
             considered += len(fresh)
         results = [self._result(needle, s) for s in rank(scored, needle, page)]
-        return {
-            "success": True,
-            "results": results,
-            "count": len(results),
-            "considered": considered,
-            "widened": widened,
-            "search_time_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
+        return SearchResults(
+            results=results,
+            count=len(results),
+            considered=considered,
+            widened=widened,
+            search_time_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
 
     @staticmethod
-    def _result(needle: str, scored: Scored) -> dict[str, Any]:
+    def _result(needle: str, scored: Scored) -> SearchHit:
         message = scored.candidate.message()
         if scored.in_metadata:
             values = metadata_strings(message.metadata)
@@ -150,66 +156,50 @@ class SearchService:
             shown = preview(needle, best)
         else:
             shown = preview(needle, message.content)
-        return {
-            "message": message.to_dict(),
-            "score": round(scored.score, 1),
-            "match_preview": shown,
-            "matched_in": "metadata" if scored.in_metadata else "content",
-        }
+        return SearchHit(
+            message=message_shape(message),
+            score=round(scored.score, 1),
+            match_preview=shown,
+            matched_in="metadata" if scored.in_metadata else "content",
+        )
 
     # --- structured lookups -------------------------------------------------------------------
     async def by_sender(
         self,
         principal: Principal,
-        session_id: object,
-        sender: object,
-        limit: object = 20,
-        cursor: object = None,
-    ) -> dict[str, Any]:
+        session_id: str,
+        sender: str,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> MessagePage:
         query = MessageQuery(
-            session_id=str(session_id),
+            session_id=session_id,
             sender=check_agent_id(sender, "sender"),
             limit=check_int(limit, "limit", low=SENDER_PAGE[0], high=SENDER_PAGE[1]),
             after_id=decode_cursor(cursor),
         )
         found, more = await self._messages.read(principal, query)
-        return _page(found, more)
+        return message_page(found, more)
 
     async def by_timerange(
         self,
         principal: Principal,
-        session_id: object,
-        start_time: object,
-        end_time: object,
-        limit: object = 50,
-        cursor: object = None,
-    ) -> dict[str, Any]:
-        since = parse_iso(_iso_text(start_time, "start_time"), "start_time")
-        until = parse_iso(_iso_text(end_time, "end_time"), "end_time")
+        session_id: str,
+        start_time: str,
+        end_time: str,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> MessagePage:
+        since = parse_iso(start_time, "start_time")
+        until = parse_iso(end_time, "end_time")
         if since > until:
             raise InvalidInput("start_time must not be after end_time.")
         query = MessageQuery(
-            session_id=str(session_id),
+            session_id=session_id,
             since=since,
             until=until,
             limit=check_int(limit, "limit", low=TIMERANGE_PAGE[0], high=TIMERANGE_PAGE[1]),
             after_id=decode_cursor(cursor),
         )
         found, more = await self._messages.read(principal, query)
-        return _page(found, more)
-
-
-def _iso_text(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be an ISO 8601 date-time string.")
-    return value
-
-
-def _page(found: list[Message], more: bool) -> dict[str, Any]:
-    return {
-        "success": True,
-        "messages": [m.to_dict() for m in found],
-        "count": len(found),
-        "has_more": more,
-        "next_cursor": encode_cursor(found[-1].id) if more and found else None,
-    }
+        return message_page(found, more)
