@@ -82,7 +82,7 @@ async def test_a_warmed_candidate_stage_finds_what_a_fresh_one_finds(services: S
     both backends: a stage that has served searches returns the same candidates as a new one."""
     corpus = list(messages(240))
     queries = [q.text for q in query_mix(corpus, 40)]
-    sid = (await services.sessions.create(ALICE, "warm", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "warm", None)).session_id
     warmed = build_search(services.store)
 
     async def ids(stage: Any, query: str) -> list[tuple[int, bool]]:

@@ -123,7 +123,7 @@ async def relevance(app: Services, sid: str, keys: dict[int, str]) -> float:
     scores = []
     for query, relevant in QUERIES.items():
         out = await app.search.search_context(SEARCHER, sid, query, limit=3)
-        ranked = [keys.get(r["message"]["id"], "?") for r in out["results"]]
+        ranked = [keys.get(r.message.id, "?") for r in out.results]
         scores.append(precision_at_3(ranked, relevant))
     return statistics.fmean(scores)
 
@@ -135,7 +135,7 @@ async def source_recall(app: Services, sid: str, queries: list[Query], first_id:
         if query.source < 0:
             continue
         out = await app.search.search_context(SEARCHER, sid, query.text, limit=10)
-        ids = {r["message"]["id"] for r in out["results"]}
+        ids = {r.message.id for r in out.results}
         found.append(first_id + query.source in ids)
     return statistics.fmean(found) if found else float("nan")
 
@@ -206,10 +206,10 @@ async def search_phase(
         for size in sorted(sizes):
             async with open_services(settings_for(data_dir)) as app:
                 if not sid:
-                    sid = (await app.sessions.create(SEARCHER, "search bench", None))["session_id"]
+                    sid = (await app.sessions.create(SEARCHER, "search bench", None)).session_id
                     for key, (content, meta) in CORPUS.items():
                         added = await app.messages.add(SEARCHER, sid, content, "public", meta)
-                        keys[added["message_id"]] = key
+                        keys[added.message_id] = key
                     first_id = max(keys) + 1
                 seeded = await grow(app, sid, workload[have:size])
                 have = size

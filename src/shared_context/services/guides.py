@@ -46,7 +46,11 @@ def example_source(file: str) -> str | None:
 
 def _framework_guide(framework: str, file: str, integration: str) -> dict[str, Any]:
     source = example_source(file)
-    code = source if source is not None else f"# See examples/{file} in the repository."
+    # Without the file's final newline: the block ends on its last line of code, as
+    # formatters write Markdown code blocks (docs/api-reference.md is checked by ruff format).
+    code = (
+        source.rstrip("\n") if source is not None else f"# See examples/{file} in the repository."
+    )
     return {
         "title": f"{framework} Integration Guide",
         "description": (
