@@ -46,11 +46,7 @@ def example_source(file: str) -> str | None:
 
 def _framework_guide(framework: str, file: str, integration: str) -> dict[str, Any]:
     source = example_source(file)
-    # Without the file's final newline: the block ends on its last line of code, as
-    # formatters write Markdown code blocks (docs/api-reference.md is checked by ruff format).
-    code = (
-        source.rstrip("\n") if source is not None else f"# See examples/{file} in the repository."
-    )
+    code = source if source is not None else f"# See examples/{file} in the repository."
     return {
         "title": f"{framework} Integration Guide",
         "description": (
@@ -137,7 +133,10 @@ def guides_markdown() -> list[str]:
         lines += [f"## {guide['title']} (`{name}`)", "", guide["description"], ""]
         for step in guide["steps"]:
             fence = "```" + str(step.get("language", "python"))
-            lines += [f"**{step['title']}**", "", fence, step["code"], "```", ""]
+            # The block ends on the code's last line (as Markdown formatters write it; the
+            # committed reference is checked by ruff format); the step keeps the file verbatim.
+            code = str(step["code"]).rstrip("\n")
+            lines += [f"**{step['title']}**", "", fence, code, "```", ""]
     lines += ["# Troubleshooting", "", "| symptom | fix |", "|---|---|"]
     lines += [f"| {row['symptom']} | {row['fix']} |" for row in TROUBLESHOOTING]
     lines.append("")
