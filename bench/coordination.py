@@ -117,7 +117,7 @@ async def run(posts: int, locks: int) -> dict[str, Any]:
 async def measure(app: Services, url: str, posts: int, locks: int) -> dict[str, Any]:
     async def token(agent: str) -> str:
         minted = await app.auth.authenticate(agent, "bench", AGENT_KEY, ["read", "write"])
-        return str(minted["token"])
+        return str(minted.token)
 
     committed: dict[int, float] = {}
 

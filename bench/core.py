@@ -156,7 +156,7 @@ async def in_process(data_dir: Path, n: int) -> dict[str, dict[str, float]]:
                 return content
 
             figures = await tool_latencies(call, legacy.ping, n)
-        token = (await services.auth.authenticate("v", "bench", AGENT_KEY, None))["token"]
+        token = (await services.auth.authenticate("v", "bench", AGENT_KEY, None)).token
         figures["token_validation"] = summary(
             await timed(n, lambda i: services.auth.resolve(token))
         )

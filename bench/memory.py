@@ -83,7 +83,7 @@ async def measure(client: Client, token: str, iterations: int, tag: str) -> dict
 async def measure_service(app: Services, iterations: int) -> dict[str, Any]:
     """The same operations on the service layer (token check included, no MCP framing), to
     separate our own cost from the protocol's."""
-    token = (await app.auth.authenticate("bench-svc", "bench", AGENT_KEY, None))["token"]
+    token = (await app.auth.authenticate("bench-svc", "bench", AGENT_KEY, None)).token
 
     async def caller() -> Any:
         return await app.auth.resolve(token)

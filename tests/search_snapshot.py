@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from shared_context.benchmark.search_corpus import CORPUS, QUERIES
+from shared_context.benchmark.search_workload import messages, query_mix
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
 from shared_context.services.container import Services
-from tests.search_corpus import CORPUS, QUERIES
-from tests.search_workload import messages, query_mix
 
 GOLDEN = Path(__file__).with_name("search_golden.json")
 ALICE = Principal("alice", "claude", AGENT_CEILING)
@@ -28,12 +28,12 @@ GENERATED = 300
 
 async def seed(app: Services) -> tuple[str, dict[int, str]]:
     """A session holding both corpora; returns (session id, message id -> key)."""
-    sid = (await app.sessions.create(ALICE, "golden", None))["session_id"]
+    sid = (await app.sessions.create(ALICE, "golden", None)).session_id
     keys: dict[int, str] = {}
     entries = [*CORPUS.items(), *((f"w{i}", m) for i, m in enumerate(messages(GENERATED)))]
     for key, (content, metadata) in entries:
         added = await app.messages.add(ALICE, sid, content, "public", metadata or None)
-        keys[added["message_id"]] = key
+        keys[added.message_id] = key
     return sid, keys
 
 
@@ -51,8 +51,7 @@ async def snapshot(app: Services) -> dict[str, list[list[Any]]]:
                 ALICE, sid, query, search_metadata=metadata, limit=10
             )
             out[f"{query} | metadata={metadata}"] = [
-                [keys[r["message"]["id"]], r["score"], r["matched_in"], r["match_preview"]]
-                for r in body["results"]
+                [keys[r.message.id], r.score, r.matched_in, r.match_preview] for r in body.results
             ]
     return out
 

@@ -25,6 +25,7 @@ from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.events.pg_notify import PgNotifyBridge
 from shared_context.mcp.http_sessions import SessionAdmission
 from shared_context.mcp.server import build_mcp
+from shared_context.mcp.subscriptions import SubscriptionHub
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.audit_log import AuditLogService
 from shared_context.services.auth import AuthService
@@ -211,6 +212,7 @@ async def open_services(
         )
         register_jobs(services, backend)
         register_coordination(services)
+        services.subscriptions = build_subscription_hub(services)
         if cache is not None:
             metrics.register_section("cache", cache.stats)
             metrics.register_section("cache_versions", cache.versions.stats)
@@ -310,6 +312,18 @@ def register_coordination(app: Services) -> None:
     app.maintenance.add_job("lock_sweep", settings.lock_sweep_seconds, coordination.locks.sweep)
     for name, gauge in coordination.gauges().items():
         app.metrics.register_gauge("coordination", name, gauge)
+
+
+def build_subscription_hub(app: Services) -> SubscriptionHub:
+    """The resource-subscription hub, wired here: fed by the event bus, its counts reported to
+    metrics and coordination, its listen streams ended on shutdown. mcp/ only installs its
+    protocol handlers."""
+    hub = SubscriptionHub(app)
+    app.bus.subscribe(hub.on_event)
+    app.coordination.subscription_gauges.append(lambda: hub.count)
+    app.metrics.register_section("subscriptions", hub.stats)
+    app.coordination.stream_closers.append(hub.end_streams)
+    return hub
 
 
 def build_coordination(

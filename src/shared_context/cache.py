@@ -26,6 +26,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
+
 V = TypeVar("V")
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -55,6 +57,9 @@ def approx_size(value: object, depth: int = 0) -> int:
         return 56 + sum(
             approx_size(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
         )
+    if isinstance(value, BaseModel):  # a typed service result: its fields and extras
+        extra = approx_size(value.model_extra, depth + 1)
+        return 56 + approx_size(value.__dict__, depth + 1) + extra
     return sys.getsizeof(value)
 
 

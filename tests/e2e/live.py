@@ -40,7 +40,7 @@ async def serve_http(app: Services) -> AsyncIterator[str]:
 
 async def token_for(app: Services, agent_id: str, agent_type: str = "claude") -> str:
     body = await app.auth.authenticate(agent_id, agent_type, AGENT_KEY, ["read", "write"])
-    token: str = body["token"]
+    token: str = body.token
     return token
 
 

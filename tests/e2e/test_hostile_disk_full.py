@@ -62,7 +62,7 @@ async def test_disk_full_degrades_recovers_and_loses_nothing(volume: Path) -> No
     async with open_services(settings) as app, serve_http(app) as url:
         base = url.removesuffix("/mcp")
         writer = await app.auth.resolve(await token_for(app, "writer"))
-        sid = (await app.sessions.create(writer, "full", None))["session_id"]
+        sid = (await app.sessions.create(writer, "full", None)).session_id
         (volume / "ballast").write_bytes(b"\0" * BALLAST_BYTES)
         # Fill until writes fail three times in a row (the first refusals checkpoint the WAL
         # back, which makes room for a few more: the volume is truly full after that).
@@ -78,7 +78,7 @@ async def test_disk_full_degrades_recovers_and_loses_nothing(volume: Path) -> No
                     break
                 continue
             in_a_row = 0
-            acked.append(int(body["message_id"]))
+            acked.append(int(body.message_id))
         assert in_a_row >= 3, "the volume never filled"
         assert {e.code for e in refusals} == {ErrorCode.STORAGE_FULL}
         assert acked, "nothing fit before the disk filled"
@@ -89,7 +89,7 @@ async def test_disk_full_degrades_recovers_and_loses_nothing(volume: Path) -> No
         assert len(found) >= min(len(acked), 1000)
         # A login is not blocked by its own audit row.
         login = await app.auth.authenticate("late", "claude", AGENT_KEY, ["read", "write"])
-        assert login["success"] is True
+        assert login.success is True
         with pytest.raises(SharedContextError) as again:
             await app.messages.add(writer, sid, "still full")
         assert again.value.code is ErrorCode.STORAGE_FULL
@@ -100,7 +100,7 @@ async def test_disk_full_degrades_recovers_and_loses_nothing(volume: Path) -> No
                 await asyncio.sleep(0.05)
         for i in range(AFTER_FREEING):
             body = await app.messages.add(writer, sid, f"after {i:04d} " + "m" * 200)
-            acked.append(int(body["message_id"]))
+            acked.append(int(body.message_id))
         assert (await health(base))["status"] == "ok"
         assert app.store.stats()["space_recoveries"] >= 1
 

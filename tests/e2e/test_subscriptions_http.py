@@ -71,8 +71,8 @@ async def prime(app: Services, poster: Principal, marker: str, inbox: Inbox) -> 
 
 
 async def two_sessions(app: Services, owner: Principal) -> tuple[str, str]:
-    a = (await app.sessions.create(owner, "watched", None))["session_id"]
-    b = (await app.sessions.create(owner, "marker", None))["session_id"]
+    a = (await app.sessions.create(owner, "watched", None)).session_id
+    b = (await app.sessions.create(owner, "marker", None)).session_id
     return a, b
 
 
@@ -104,7 +104,7 @@ async def test_legacy_subscribe_notifies_only_visible_changes(services: Services
             assert await inbox.next() == marker
 
             # The private note becoming public is a change bob may see.
-            await services.messages.set_visibility(alice, sid, secret["message_id"], "public")
+            await services.messages.set_visibility(alice, sid, secret.message_id, "public")
             assert await inbox.next() == watched
 
             await unsubscribe(bob, watched)
@@ -149,7 +149,7 @@ async def test_subscriptions_need_identity_and_a_real_session(services: Services
     async with serve_http(services) as url:
         token = await token_for(services, "carol")
         owner = await services.auth.resolve(token)
-        sid = (await services.sessions.create(owner, "x", None))["session_id"]
+        sid = (await services.sessions.create(owner, "x", None)).session_id
         async with sdk_client(url, None, mode="legacy") as anonymous:
             with pytest.raises(MCPError) as info:
                 await subscribe(anonymous, f"session://{sid}")
@@ -179,9 +179,7 @@ async def test_http_server_ends_listen_streams_as_shutdown_begins(services: Serv
         await asyncio.sleep(0.01)
     url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/mcp"
     token = await token_for(services, "dora")
-    sid = (await services.sessions.create(await services.auth.resolve(token), "x", None))[
-        "session_id"
-    ]
+    sid = (await services.sessions.create(await services.auth.resolve(token), "x", None)).session_id
     async with sdk_client(url, token) as client:
         async with client.listen(resource_subscriptions=[f"session://{sid}"]) as sub:
             server.should_exit = True

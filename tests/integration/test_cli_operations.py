@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,18 @@ def test_bench_smoke(tmp_path: Path) -> None:
             "2",
             "--agents",
             "3",
+            "--search-sizes",
+            "60,120",
+            "--search-calls",
+            "8",
         ],
     )
     assert result.exit_code == 0, result.output
     assert "Goals" in result.output
+    assert "search_context HTTP p50 <= 2x ping at 60 messages" in result.output
+    report = json.loads(out.read_text())
+    searched = report["search"]["sizes"]
+    assert set(searched) == {"60", "120"}
+    assert searched["60"]["http"]["calls"] == 8 and searched["120"]["in_process"]["calls"] == 8
+    assert 0 <= searched["120"]["precision_at_3"] <= 1
     assert out.exists()

@@ -65,7 +65,7 @@ async def refused(client: Client, tool: str, **args: Any) -> dict[str, Any]:
 async def audit_logins(services: Services, agent_id: str) -> int:
     admin = Principal("auditor", "ops", frozenset({Permission.READ, Permission.ADMIN}))
     body = await services.audit_log.get_log(admin, agent_id=agent_id, event_type="authenticate")
-    return int(body["count"])
+    return int(body.count)
 
 
 async def test_headers_alone_carry_the_agent_everywhere(services: Services) -> None:

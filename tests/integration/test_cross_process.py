@@ -48,7 +48,7 @@ async def test_a_post_through_one_is_read_at_once_through_the_other(pair: Pair) 
     for _ in range(2):
         page = await call(on_two, "get_messages", session_id=sid, auth_token=bob)
         assert [m["content"] for m in page["messages"]] == ["first"]
-    assert (await two.metrics.snapshot())["cache"]["pages"]["hits"] >= 1
+    assert (await two.metrics.snapshot()).cache["pages"]["hits"] >= 1
     await call(on_one, "add_message", session_id=sid, content="second", auth_token=alice)
     # No wait at all: the read itself notices the other stack's commit.
     page = await call(on_two, "get_messages", session_id=sid, auth_token=bob)

@@ -92,7 +92,7 @@ async def test_resource_over_stdio_style_identity_uses_the_configured_token(
 ) -> None:
     data = tmp_path / "data"
     async with open_services(make_settings(data)) as setup:
-        token = (await setup.auth.authenticate("alice", "claude", AGENT_KEY, None))["token"]
+        token = (await setup.auth.authenticate("alice", "claude", AGENT_KEY, None)).token
         await setup.memory.set(await setup.auth.resolve(token), "k", {"v": 1})
     settings = make_settings(data, agent_token=SecretStr(token))
     async with open_services(settings) as app, Client(build_mcp(app)) as client:

@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from shared_context.bootstrap import open_services
 from shared_context.cli.main import app
-from shared_context.domain.models import Principal
+from shared_context.domain.models import Principal, visibility_name
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.services.container import Services
+from shared_context.services.results import MessagePosted
 from tests.conftest import make_settings
 from tests.pgtools import PG_URL, drop_schema, new_schema_name, requires_pg, url_with_schema
 
@@ -31,7 +33,7 @@ VIEWERS = [
 async def fill(services: Services) -> list[str]:
     """Sessions with MESSAGES messages of every visibility, a closed session, audit rows."""
     sessions = [
-        (await services.sessions.create(VIEWERS[i % 3], f"topic {i}", {"i": i}))["session_id"]
+        (await services.sessions.create(VIEWERS[i % 3], f"topic {i}", {"i": i})).session_id
         for i in range(4)
     ]
     kinds = ["public", "private", "agent_only", "admin_only"]
@@ -42,7 +44,7 @@ async def fill(services: Services) -> list[str]:
                     VIEWERS[3] if i % 4 == 3 else VIEWERS[i % 3],
                     sessions[i % len(sessions)],
                     f"message {i} about 'quoted' things",
-                    visibility=kinds[i % 4],
+                    visibility=visibility_name(kinds[i % 4]),
                     metadata={"n": i},
                     idempotency_key=f"k{i}" if i % 10 == 0 else None,
                 )
@@ -67,6 +69,8 @@ TIME_DEPENDENT = {"ttl_remaining_seconds", "search_time_ms"}
 
 def stable(value: Any) -> Any:
     """The answer without figures that depend on when it was asked."""
+    if isinstance(value, BaseModel):
+        return stable(value.model_dump())
     if isinstance(value, dict):
         return {k: stable(v) for k, v in value.items() if k not in TIME_DEPENDENT}
     if isinstance(value, list):
@@ -128,7 +132,7 @@ def test_migrate_copies_verifies_and_can_run_again(tmp_path: Path) -> None:
         again = runner.invoke(app, args)
         assert again.exit_code == 0, again.output
 
-        async def check() -> tuple[list[Any], dict[str, Any]]:
+        async def check() -> tuple[list[Any], MessagePosted]:
             target = make_settings(tmp_path / "pg", database_url=PG_URL, database_schema=schema)
             async with open_services(target) as services:
                 got = await answers(services, sessions)
@@ -137,7 +141,7 @@ def test_migrate_copies_verifies_and_can_run_again(tmp_path: Path) -> None:
 
         got, added = run(check())
         assert stable(got) == stable(expected)
-        assert added["message_id"] == MESSAGES + 1
+        assert added.message_id == MESSAGES + 1
     finally:
         run(drop_schema(schema))
 

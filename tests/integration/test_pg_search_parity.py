@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared_context.benchmark.search_corpus import CORPUS, QUERIES
 from shared_context.bootstrap import build_search, open_services
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
@@ -17,7 +18,6 @@ from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest, SearchScope
 from tests.conftest import make_settings
 from tests.pgtools import PG_URL, fresh_schema, requires_pg
-from tests.search_corpus import CORPUS, QUERIES
 
 pytestmark = [requires_pg, pytest.mark.postgres]
 
@@ -36,7 +36,7 @@ async def both(tmp_path: Path) -> AsyncIterator[list[tuple[Services, str]]]:
             app = await stack.enter_async_context(
                 open_services(make_settings(tmp_path / name, **extra))
             )
-            sid = (await app.sessions.create(ALICE, "corpus", None))["session_id"]
+            sid = (await app.sessions.create(ALICE, "corpus", None)).session_id
             for content, metadata in CORPUS.values():
                 await app.messages.add(ALICE, sid, content, metadata=metadata or None)
             await app.messages.add(ALICE, sid, "mine only: colaboration notes", "private")
@@ -55,7 +55,7 @@ async def test_candidates_and_results_match_sqlite(both: list[tuple[Services, st
                 found = await stage.candidates(ALICE, request)
                 rows.append(sorted((c.id, c.exact) for c in found))
             body = await app.search.search_context(ALICE, sid, query, fuzzy_threshold=50, limit=5)
-            rows.append([(r["message"]["id"], r["score"]) for r in body["results"]])
+            rows.append([(r.message.id, r.score) for r in body.results])
         recent = await stage.recent_visible(ALICE, sid, scope=SearchScope.PRIVATE, window=5)
         rows.append([c.id for c in recent])
         answers.append(rows)

@@ -42,15 +42,15 @@ async def test_timerange_bounds_are_inclusive(
 ) -> None:
     alice = Principal("alice", "claude", AGENT_CEILING)
     clock.set(1_900_000_000.0)
-    sid = (await clocked_services.sessions.create(alice, "times", None))["session_id"]
+    sid = (await clocked_services.sessions.create(alice, "times", None)).session_id
     for i in range(4):
         await clocked_services.messages.add(alice, sid, f"m{i}", "public", None)
         clock.advance(60)
-    start, end = iso(1_900_000_060.0), iso(1_900_000_120.0)
+    start, end = str(iso(1_900_000_060.0)), str(iso(1_900_000_120.0))
     page = await clocked_services.search.by_timerange(alice, sid, start, end)
-    assert [m["content"] for m in page["messages"]] == ["m1", "m2"]
+    assert [m.content for m in page.messages] == ["m1", "m2"]
     naive = await clocked_services.search.by_timerange(
         alice, sid, "2030-03-17T17:46:40", "2030-03-17T17:47:40Z", limit=1
     )
-    assert [m["content"] for m in naive["messages"]] == ["m0"]
-    assert naive["has_more"] is True
+    assert [m.content for m in naive.messages] == ["m0"]
+    assert naive.has_more is True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastmcp import Client
 
+from shared_context.benchmark.search_corpus import CORPUS, QUERIES, precision_at_3
 from tests.helpers import call, login
-from tests.search_corpus import CORPUS, QUERIES, precision_at_3
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from shared_context.benchmark.search_workload import messages, query_mix
 from shared_context.bootstrap import build_search
 from shared_context.domain.validation import dumps
 from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest
 from shared_context.storage.sqlite.search import explain_candidates
 from tests.search_snapshot import ALICE, GOLDEN, snapshot
-from tests.search_workload import messages, query_mix
 
 
 async def test_answers_equal_the_golden_snapshot(services: Services) -> None:
@@ -49,7 +49,7 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
 ) -> None:
     corpus = list(messages(10_000))
     queries = [q.text for q in query_mix(corpus[:1_000], 80)]
-    sid = (await services.sessions.create(ALICE, "scale", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "scale", None)).session_id
     stage = build_search(services.store)
     limit = 500
     counts: dict[int, list[int]] = {}
@@ -63,7 +63,7 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
             for q in queries
         ]
         considered[size] = [
-            (await services.search.search_context(ALICE, sid, q))["considered"] for q in queries
+            (await services.search.search_context(ALICE, sid, q)).considered for q in queries
         ]
         plan = await services.store.read(  # type: ignore[attr-defined]
             lambda conn: explain_candidates(conn, ALICE, sid)
@@ -75,3 +75,30 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
     # Ten times the messages, not ten times the candidates: the rare-piece budget bounds them.
     assert statistics.fmean(counts[10_000]) < 2 * statistics.fmean(counts[1_000])
     assert sum(counts[10_000]) > 0
+
+
+async def test_a_warmed_candidate_stage_finds_what_a_fresh_one_finds(services: Services) -> None:
+    """The memory of common pieces stays right as messages are added (counts only grow), on
+    both backends: a stage that has served searches returns the same candidates as a new one."""
+    corpus = list(messages(240))
+    queries = [q.text for q in query_mix(corpus, 40)]
+    sid = (await services.sessions.create(ALICE, "warm", None)).session_id
+    warmed = build_search(services.store)
+
+    async def ids(stage: Any, query: str) -> list[tuple[int, bool]]:
+        found = await stage.candidates(ALICE, SearchRequest(sid, query))
+        return sorted((c.id, c.exact) for c in found)
+
+    for content, meta in corpus[:120]:
+        await services.messages.add(ALICE, sid, content, "public", meta or None)
+    for query in queries:
+        await ids(warmed, query)
+    for content, meta in corpus[120:]:
+        await services.messages.add(ALICE, sid, content, "public", meta or None)
+    fresh = build_search(services.store)
+    found = 0
+    for query in queries:
+        expected = await ids(fresh, query)
+        assert await ids(warmed, query) == expected, query
+        found += len(expected)
+    assert found > 0

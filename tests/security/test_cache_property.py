@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared_context.bootstrap import open_services
-from shared_context.domain.models import MessageQuery, Principal
+from shared_context.domain.models import MessageQuery, Principal, visibility_name
 from shared_context.domain.permissions import Permission
 from shared_context.services.container import Services
 from tests.conftest import make_settings
@@ -50,19 +50,21 @@ async def truth(app: Services, viewer: Principal, sid: str, after: int | None, l
 async def run_script(data_dir: Path, script: list[tuple]) -> None:
     cfg = make_settings(data_dir, cache_window=16)
     async with open_services(cfg) as app:
-        sid = (await app.sessions.create(AGENTS[3], "cache", None))["session_id"]
+        sid = (await app.sessions.create(AGENTS[3], "cache", None)).session_id
         posted: list[tuple[int, int]] = []  # (message id, sender index)
         for op in script:
             if op[0] == "post":
                 who, vis = op[1], op[2]
                 if vis == "admin_only" and who != 3:
                     vis = "public"
-                body = await app.messages.add(AGENTS[who], sid, f"m{len(posted)}", vis)
-                posted.append((body["message_id"], who))
+                body = await app.messages.add(
+                    AGENTS[who], sid, f"m{len(posted)}", visibility_name(vis)
+                )
+                posted.append((body.message_id, who))
             elif op[0] == "revis" and posted:
                 mid, who = posted[op[1] % len(posted)]
                 vis = op[2] if who == 3 or op[2] != "admin_only" else "private"
-                await app.messages.set_visibility(AGENTS[who], sid, mid, vis)
+                await app.messages.set_visibility(AGENTS[who], sid, mid, visibility_name(vis))
             elif op[0] == "read":
                 viewer = AGENTS[op[1]]
                 after = posted[op[2] % len(posted)][0] if posted and op[2] else None
@@ -70,9 +72,9 @@ async def run_script(data_dir: Path, script: list[tuple]) -> None:
                 for _ in range(2):  # the second read is served from the cache
                     got = await app.messages.get(viewer, sid, limit=op[3], cursor=cursor)
                     expected = await truth(app, viewer, sid, after, op[3])
-                    assert [m["id"] for m in got["messages"]] == expected["ids"]
-                    assert [m["visibility"] for m in got["messages"]] == expected["vis"]
-                    assert got["has_more"] == expected["more"]
+                    assert [m.id for m in got.messages] == expected["ids"]
+                    assert [m.visibility for m in got.messages] == expected["vis"]
+                    assert got.has_more == expected["more"]
 
 
 @settings(
@@ -84,11 +86,11 @@ def test_cached_reads_equal_storage_reads(tmp_path_factory, script) -> None:  # 
 
 
 async def test_cache_counts_hits(services: Services) -> None:
-    sid = (await services.sessions.create(AGENTS[0], "hits", None))["session_id"]
+    sid = (await services.sessions.create(AGENTS[0], "hits", None)).session_id
     await services.messages.add(AGENTS[0], sid, "hello")
     for _ in range(5):
         await services.messages.get(AGENTS[1], sid)
-    stats = (await services.metrics.snapshot())["cache"]
+    stats = (await services.metrics.snapshot()).cache
     assert stats["pages"]["hits"] == 4
     assert stats["pages"]["misses"] == 1
     assert stats["pages"]["hit_ratio"] == 0.8

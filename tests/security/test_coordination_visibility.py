@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
-from shared_context.domain.models import Message, MessageQuery, Principal
+from shared_context.bootstrap import build_subscription_hub, open_services
+from shared_context.domain.models import Message, MessageQuery, Principal, visibility_name
 from shared_context.domain.permissions import Permission
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
 from shared_context.mcp.session_resource import read_session
-from shared_context.mcp.subscriptions import Subscriber, SubscriptionHub
+from shared_context.mcp.subscriptions import Subscriber
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_KEY
 
@@ -40,9 +40,9 @@ posts = st.lists(
 
 async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) -> None:
     async with open_services(make_settings(data_dir)) as app:
-        sid = (await app.sessions.create(AGENTS[3], "prop", None))["session_id"]
+        sid = (await app.sessions.create(AGENTS[3], "prop", None)).session_id
         uri = f"session://{sid}"
-        hub = SubscriptionHub(app)
+        hub = build_subscription_hub(app)
         notified: dict[str, int] = {a.agent_id: 0 for a in AGENTS}
         for agent in AGENTS:
             hub.add(
@@ -54,9 +54,11 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
         for who, vis, revis in script:
             if vis == "admin_only" and who != 3:
                 vis = "public"
-            body = await app.messages.add(AGENTS[who], sid, f"from {who}", vis)
+            body = await app.messages.add(AGENTS[who], sid, f"from {who}", visibility_name(vis))
             if revis is not None and (revis != "admin_only" or who == 3):
-                await app.messages.set_visibility(AGENTS[who], sid, body["message_id"], revis)
+                await app.messages.set_visibility(
+                    AGENTS[who], sid, body.message_id, visibility_name(revis)
+                )
 
         # Every message is visible to its sender, so the union over agents is all of them.
         all_messages = {
@@ -67,7 +69,7 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
         for viewer in AGENTS:
             allowed = [mid for mid, m in sorted(all_messages.items()) if can_see(viewer, m)]
             waited = await app.coordination.waits.wait(viewer, sid, 0, 0, limit=1000)
-            assert [m["id"] for m in waited["messages"]] == allowed
+            assert [m.id for m in waited.messages] == allowed
             token = (
                 await app.auth.authenticate(
                     viewer.agent_id,
@@ -75,7 +77,7 @@ async def run_script(data_dir: Path, script: list[tuple[int, str, str | None]]) 
                     ADMIN_KEY,
                     sorted(p.value for p in viewer.permissions),
                 )
-            )["token"]
+            ).token
             app.settings.agent_token = SecretStr(token)
             shown = json.loads(await read_session(app, sid))
             assert [m["id"] for m in shown["messages"]] == allowed[-50:]

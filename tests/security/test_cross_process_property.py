@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared_context.bootstrap import open_services
+from shared_context.domain.models import visibility_name
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 from tests.security.test_cache_property import AGENTS, VIS, truth
@@ -42,7 +43,7 @@ async def run_script(data_dir: Path, script: list[tuple]) -> None:  # type: igno
     cfg = make_settings(data_dir, cache_window=16, change_poll_seconds=1.0)
     async with open_services(cfg) as one, open_services(cfg) as two:
         stacks = (one, two)
-        sid = (await one.sessions.create(AGENTS[3], "cross", None))["session_id"]
+        sid = (await one.sessions.create(AGENTS[3], "cross", None)).session_id
         posted: list[tuple[int, int]] = []  # (message id, sender index)
         for op in script:
             app = stacks[op[1]]
@@ -50,13 +51,15 @@ async def run_script(data_dir: Path, script: list[tuple]) -> None:  # type: igno
                 who, vis = op[2], op[3]
                 if vis == "admin_only" and who != 3:
                     vis = "public"
-                body = await app.messages.add(AGENTS[who], sid, f"m{len(posted)}", vis)
-                posted.append((body["message_id"], who))
+                body = await app.messages.add(
+                    AGENTS[who], sid, f"m{len(posted)}", visibility_name(vis)
+                )
+                posted.append((body.message_id, who))
                 await check_both(stacks, sid, op[2])
             elif op[0] == "revis" and posted:
                 mid, who = posted[op[2] % len(posted)]
                 vis = op[3] if who == 3 or op[3] != "admin_only" else "private"
-                await app.messages.set_visibility(AGENTS[who], sid, mid, vis)
+                await app.messages.set_visibility(AGENTS[who], sid, mid, visibility_name(vis))
                 await check_both(stacks, sid, op[2] % 4)
             elif op[0] == "read":
                 viewer = AGENTS[op[2]]
@@ -65,15 +68,15 @@ async def run_script(data_dir: Path, script: list[tuple]) -> None:  # type: igno
                 for _ in range(2):  # the second read is served from the cache
                     got = await app.messages.get(viewer, sid, limit=op[4], cursor=cursor)
                     expected = await truth(app, viewer, sid, after, op[4])
-                    assert [m["id"] for m in got["messages"]] == expected["ids"]
-                    assert [m["visibility"] for m in got["messages"]] == expected["vis"]
-                    assert got["has_more"] == expected["more"]
+                    assert [m.id for m in got.messages] == expected["ids"]
+                    assert [m.visibility for m in got.messages] == expected["vis"]
+                    assert got.has_more == expected["more"]
             elif op[0] == "count":
                 viewer = AGENTS[op[2]]
                 for _ in range(2):
-                    got = await app.sessions.get(viewer, sid)
+                    detail = await app.sessions.get(viewer, sid)
                     expected = await truth(app, viewer, sid, None, 1000)
-                    assert got["session"]["message_count"] == len(expected["ids"])
+                    assert detail.session.message_count == len(expected["ids"])
 
 
 async def check_both(stacks: tuple[Services, Services], sid: str, who: int) -> None:
@@ -83,8 +86,8 @@ async def check_both(stacks: tuple[Services, Services], sid: str, who: int) -> N
         for _ in range(2):
             got = await app.messages.get(viewer, sid, limit=50)
             expected = await truth(app, viewer, sid, None, 50)
-            assert [m["id"] for m in got["messages"]] == expected["ids"]
-            assert [m["visibility"] for m in got["messages"]] == expected["vis"]
+            assert [m.id for m in got.messages] == expected["ids"]
+            assert [m.visibility for m in got.messages] == expected["vis"]
 
 
 @settings(

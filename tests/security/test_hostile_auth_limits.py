@@ -43,7 +43,7 @@ async def test_failures_per_agent_id_are_rate_limited(services: Services) -> Non
     assert set(codes[limit:]) == {ErrorCode.RATE_LIMITED}
     # The right key as another agent still works; alice is the one being hammered.
     ok = await services.auth.authenticate("bob", "claude", AGENT_KEY, ["read"])
-    assert ok["success"] is True
+    assert ok.success is True
 
 
 async def test_failures_per_key_prefix_are_rate_limited(services: Services) -> None:
@@ -51,7 +51,7 @@ async def test_failures_per_key_prefix_are_rate_limited(services: Services) -> N
     limit = services.settings.auth_max_failures
     assert set(codes[limit:]) == {ErrorCode.RATE_LIMITED}
     ok = await services.auth.authenticate("carol", "claude", AGENT_KEY, ["read"])
-    assert ok["success"] is True
+    assert ok.success is True
 
 
 async def test_two_thousand_failures_add_bounded_audit_rows(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ async def test_many_large_pages_keep_memory_bounded(tmp_path: Path) -> None:
     async with open_services(settings) as app:
         token = await token_for(app, "reader")
         reader = await app.auth.resolve(token)
-        sid = (await app.sessions.create(reader, "big", None))["session_id"]
+        sid = (await app.sessions.create(reader, "big", None)).session_id
         for i in range(400):  # stored without going through the cache
             await app.store.add_message(
                 NewMessage(
@@ -88,11 +88,11 @@ async def test_many_large_pages_keep_memory_bounded(tmp_path: Path) -> None:
         before = rss_mb()
         for i in range(100):  # 100 distinct pages of 300 messages of 10,000 chars
             page = await app.messages.get(reader, sid, limit=300, since_id=i)
-            assert len(page["messages"]) == 300
+            assert len(page.messages) == 300
             del page
         gc.collect()
         grown = rss_mb() - before
-        stats = (await app.metrics.snapshot())["cache"]  # as get_performance_metrics shows
+        stats = (await app.metrics.snapshot()).cache  # as get_performance_metrics shows
         total = sum(level["bytes"] for level in stats.values())
         assert total <= CACHE_BYTES
         assert stats["pages"]["evictions"] + stats["pages"]["oversize_skipped"] > 0

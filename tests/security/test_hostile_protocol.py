@@ -14,6 +14,7 @@ from mcp.shared.exceptions import MCPError
 from shared_context.bootstrap import open_services
 from shared_context.domain.errors import AuthError, ErrorCode
 from shared_context.services.container import Services
+from shared_context.services.results import TokenResult
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY, call, fail, login
 
@@ -58,18 +59,18 @@ async def test_parallel_refreshes_yield_at_most_one_valid_token(tmp_path: Path) 
     settings = make_settings(tmp_path / "d")
     async with open_services(settings) as app:
         body = await app.auth.authenticate("alice", "claude", AGENT_KEY, ["read", "write"])
-        principal = await app.auth.resolve(body["token"])
+        principal = await app.auth.resolve(body.token)
         outcomes = await asyncio.gather(
             *(app.auth.refresh(principal) for _ in range(10)), return_exceptions=True
         )
-        won = [o for o in outcomes if isinstance(o, dict)]
+        won = [o for o in outcomes if isinstance(o, TokenResult)]
         lost = [o for o in outcomes if isinstance(o, AuthError)]
         assert len(won) == 1, outcomes
         assert len(lost) == 9
         assert all(e.code is ErrorCode.TOKEN_INVALID for e in lost)
-        assert (await app.auth.resolve(won[0]["token"])).agent_id == "alice"
+        assert (await app.auth.resolve(won[0].token)).agent_id == "alice"
         with pytest.raises(AuthError):
-            await app.auth.resolve(body["token"])
+            await app.auth.resolve(body.token)
 
 
 async def test_parallel_refresh_tool_calls_yield_at_most_one_token(

@@ -16,14 +16,13 @@ from mcp.client.subscriptions import SubscriptionLost
 from mcp.shared.exceptions import MCPError
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import build_subscription_hub, open_services
 from shared_context.domain.errors import AuthError, ErrorCode
 from shared_context.mcp.server import build_mcp
 from shared_context.mcp.subscriptions import (
     AUTH_ERROR_CODE,
     RATE_LIMITED_CODE,
     Subscriber,
-    SubscriptionHub,
 )
 from shared_context.services.container import Services
 from shared_context.storage.sqlite.store import SqliteStore
@@ -39,10 +38,10 @@ async def until(predicate: object, what: str, seconds: float = 10) -> None:
 
 
 async def test_a_subscription_stops_when_its_token_is_refreshed(services: Services) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     token = await token_for(services, "alice")
     alice = await services.auth.resolve(token)
-    sid = (await services.sessions.create(alice, "s", None))["session_id"]
+    sid = (await services.sessions.create(alice, "s", None)).session_id
     uri = f"session://{sid}"
     got: list[str] = []
     hub.add("alice", Subscriber(alice, {uri}, got.append, "2025-11-25"))
@@ -61,9 +60,9 @@ async def test_a_subscription_stops_when_its_token_is_refreshed(services: Servic
 async def test_a_subscription_stops_when_its_key_is_revoked_elsewhere(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "d", revocation_recheck_seconds=0)
     async with open_services(settings) as app:
-        hub = SubscriptionHub(app)
+        hub = build_subscription_hub(app)
         alice = await app.auth.resolve(await token_for(app, "alice"))
-        sid = (await app.sessions.create(alice, "s", None))["session_id"]
+        sid = (await app.sessions.create(alice, "s", None)).session_id
         got: list[str] = []
         hub.add("alice", Subscriber(alice, {f"session://{sid}"}, got.append, "2025-11-25"))
         await app.messages.add(alice, sid, "before")
@@ -77,7 +76,7 @@ async def test_a_subscription_stops_when_its_key_is_revoked_elsewhere(tmp_path: 
         admin = await app.auth.authenticate(
             "root", "ops", "test-admin-key-0123456789abcdef", ["read", "write", "admin"]
         )
-        await app.messages.add(await app.auth.resolve(admin["token"]), sid, "after")
+        await app.messages.add(await app.auth.resolve(admin.token), sid, "after")
         await until(lambda: hub.revoked_dropped == 1, "the revoked subscriber to be dropped")
         assert len(got) == 1
 
@@ -89,7 +88,7 @@ async def test_a_listen_stream_ends_with_an_auth_error_when_its_token_is_revoked
         token = await token_for(app, "lister")
         app.settings.agent_token = SecretStr(token)
         owner = await app.auth.resolve(token)
-        sid = (await app.sessions.create(owner, "1", None))["session_id"]
+        sid = (await app.sessions.create(owner, "1", None)).session_id
         server = build_mcp(app)
         async with SdkClient(server._mcp_server, mode="2026-07-28") as client:
             with pytest.raises(BaseException) as ended:
@@ -123,7 +122,7 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 async def test_a_wait_stops_when_its_token_is_revoked(services: Services) -> None:
     token = await token_for(services, "waiter")
     waiter = await services.auth.resolve(token)
-    sid = (await services.sessions.create(waiter, "w", None))["session_id"]
+    sid = (await services.sessions.create(waiter, "w", None)).session_id
     waits = services.coordination.waits
     waiting = asyncio.create_task(waits.wait(waiter, sid, after_id=0, timeout_seconds=30))
     await until(lambda: waits.waiters == 1, "the waiter to start")
@@ -139,7 +138,7 @@ async def test_waiters_are_bounded_per_connection(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "d", max_waiters_per_connection=2)
     async with open_services(settings) as app:
         owner = await app.auth.resolve(await token_for(app, "o"))
-        sid = (await app.sessions.create(owner, "w", None))["session_id"]
+        sid = (await app.sessions.create(owner, "w", None)).session_id
         waits = app.coordination.waits
         agents = [await app.auth.resolve(await token_for(app, f"a{i}")) for i in range(3)]
         tasks = [
@@ -150,7 +149,7 @@ async def test_waiters_are_bounded_per_connection(tmp_path: Path) -> None:
             await waits.wait(agents[2], sid, 0, 0, connection="conn-1")
         assert getattr(limited.value, "code", None) is ErrorCode.RATE_LIMITED
         other = await waits.wait(agents[2], sid, 0, 0, connection="conn-2")
-        assert other["timed_out"] is True
+        assert other.timed_out is True
         await app.messages.add(owner, sid, "release")
         await asyncio.wait_for(asyncio.gather(*tasks), 10)
 
@@ -169,7 +168,7 @@ async def test_a_hog_with_eleven_agents_cannot_take_every_subscription_slot(
     )
     async with open_services(settings) as app, serve_http(app) as url:
         owner = await app.auth.resolve(await token_for(app, "owner"))
-        sids = [(await app.sessions.create(owner, str(i), None))["session_id"] for i in range(6)]
+        sids = [(await app.sessions.create(owner, str(i), None)).session_id for i in range(6)]
         tokens = [await token_for(app, f"hog{i}") for i in range(11)]
         async with httpx2.AsyncClient(timeout=30) as http:
             _, session = await rawmcp.initialize(http, url, tokens[0])
@@ -212,7 +211,7 @@ async def test_a_hog_with_eleven_agents_cannot_take_every_subscription_slot(
 
 async def test_many_connections_of_one_hog_are_held_to_a_share_each(services: Services) -> None:
     """Eleven agents on eleven connections: per-agent shares keep them below the total."""
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     settings = services.settings
     per_agent = settings.max_subscriptions_per_agent
     assert 11 * per_agent < settings.max_subscriptions  # the defaults leave room for others

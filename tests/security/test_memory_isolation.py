@@ -158,12 +158,12 @@ async def test_random_tricky_keys_round_trip_exactly_per_owner(services: Service
     alice, bob = principal("alice"), principal("bob")
     keys = {"".join(rng.choice(TRICKY) for _ in range(rng.randint(1, 6))) for _ in range(300)}
     for i, key in enumerate(sorted(keys)):
-        assert (await services.memory.set(alice, key, i))["version"] == 1
+        assert (await services.memory.set(alice, key, i)).version == 1
     for i, key in enumerate(sorted(keys)):
         got = await services.memory.get(alice, key)
-        assert (got["key"], got["value"]) == (key, i)
+        assert (got.key, got.value) == (key, i)
         with pytest.raises(NotFound):
             await services.memory.get(bob, key)
     rows = await memory_rows(services)
     assert sorted(r[2] for r in rows) == sorted(keys)
-    assert (await services.memory.list(bob, session_id="all"))["entries"] == []
+    assert (await services.memory.list(bob, session_id="all")).entries == []

@@ -9,14 +9,15 @@ from pathlib import Path
 from shared_context.bootstrap import open_services
 from shared_context.domain.clock import ManualClock
 from shared_context.domain.errors import AuthError, ErrorCode
+from shared_context.services.container import Services
 from shared_context.storage.sqlite.store import SqliteStore
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY
 
 
-async def token_for(app, agent: str = "alice") -> str:  # type: ignore[no-untyped-def]
+async def token_for(app: Services, agent: str = "alice") -> str:
     body = await app.auth.authenticate(agent, "claude", AGENT_KEY, ["read", "write"])
-    return str(body["token"])
+    return body.token
 
 
 async def test_a_key_revoked_by_another_process_is_refused_within_the_recheck_time(

@@ -57,34 +57,39 @@ async def test_search_returns_only_what_the_viewer_may_see(
     searches: list[tuple[int, str, str, int]],
 ) -> None:
     owner = AGENTS[0]
-    sid = (await services.sessions.create(owner, "privacy", None))["session_id"]
+    sid = (await services.sessions.create(owner, "privacy", None)).session_id
     stored = {}
     for author, visibility, words, with_meta in posts:
         sender = AGENTS[author]
         if visibility is Visibility.ADMIN_ONLY and not sender.is_admin:
             visibility = Visibility.PUBLIC
         meta = {"note": " ".join(reversed(words))} if with_meta else None
-        added = await services.messages.add(sender, sid, " ".join(words), visibility, meta)
-        stored[added["message_id"]] = (sender, visibility)
+        added = await services.messages.add(sender, sid, " ".join(words), visibility.value, meta)
+        stored[added.message_id] = (sender, visibility)
     for who, query, scope, threshold in searches:
         viewer = AGENTS[who]
         body = await services.search.search_context(
-            viewer, sid, query, fuzzy_threshold=threshold, limit=100, search_scope=scope
+            viewer,
+            sid,
+            query,
+            fuzzy_threshold=threshold,
+            limit=100,
+            search_scope=scope,  # type: ignore[arg-type]
         )
-        assert body["success"] is True
-        for result in body["results"]:
-            message = result["message"]
-            sender, visibility = stored[message["id"]]
-            assert message["visibility"] == visibility.value
+        assert body.success is True
+        for result in body.results:
+            message = result.message
+            sender, visibility = stored[message.id]
+            assert message.visibility == visibility.value
 
             as_value = Message(
-                id=message["id"],
+                id=message.id,
                 session_id=sid,
-                sender=message["sender"],
-                sender_type=message["sender_type"],
-                content=message["content"],
+                sender=message.sender,
+                sender_type=message.sender_type,
+                content=message.content,
                 visibility=visibility,
-                metadata=message["metadata"],
+                metadata=message.metadata or {},
                 parent_message_id=None,
                 created_at=0.0,
             )
@@ -98,13 +103,13 @@ async def test_search_returns_only_what_the_viewer_may_see(
 
 async def test_structured_lookups_are_visibility_filtered(services: Services) -> None:
     alice, bob, gina = AGENTS[0], AGENTS[1], AGENTS[2]
-    sid = (await services.sessions.create(alice, "lookups", None))["session_id"]
+    sid = (await services.sessions.create(alice, "lookups", None)).session_id
     for visibility in ("public", "private", "agent_only"):
         await services.messages.add(alice, sid, f"{visibility} from alice", visibility)
     for viewer, expected in ((alice, 3), (bob, 2), (gina, 1)):
         page = await services.search.by_sender(viewer, sid, "alice")
-        assert page["count"] == expected, viewer
+        assert page.count == expected, viewer
         ranged = await services.search.by_timerange(
             viewer, sid, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"
         )
-        assert ranged["count"] == expected, viewer
+        assert ranged.count == expected, viewer

@@ -46,9 +46,9 @@ async def test_summary_window_follows_the_clock(
     clock.advance(3 * 3600)
     await clocked_services.audit.record("after", alice)
     two_hours = await clocked_services.audit_log.summary(alice, hours=2)
-    assert two_hours["by_event_type"] == {"after": 1}
+    assert two_hours.by_event_type == {"after": 1}
     four_hours = await clocked_services.audit_log.summary(alice, hours=4)
-    assert four_hours["total_events"] == 2
+    assert four_hours.total_events == 2
 
 
 async def test_open_services_runs_the_sweeper_and_stops_it_on_exit(

@@ -1,4 +1,5 @@
-"""One error boundary: one table from code to wire form, applied in exactly two modules."""
+"""One error boundary: one table from code to wire form, applied in exactly one module per
+transport (MCP, HTTP, the command line)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastmcp import FastMCP
 from mcp import MCPError
 
+from shared_context.cli.errors import command_failed, error_line, exit_status
 from shared_context.domain.errors import (
     ERROR_FORMS,
     AuthError,
@@ -26,7 +28,7 @@ from shared_context.mcp.errors import BOUNDARY_MARK, jsonrpc_error
 from shared_context.web.errors import body_too_large, error_response
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "shared_context"
-BOUNDARY = {"mcp/errors.py", "web/errors.py"}
+BOUNDARY = {"mcp/errors.py", "web/errors.py", "cli/errors.py"}
 #: Building a wire answer from an error: each of these may only appear in the boundary.
 MAPPING = {
     "builds an MCP/FastMCP error": re.compile(
@@ -37,7 +39,9 @@ MAPPING = {
     ),
     "builds a tool error result": re.compile(r"is_error\s*=\s*True"),
     "spells an error code into a body": re.compile(r"[\"']code[\"']\s*:\s*[\"'][A-Z_]{4,}[\"']"),
+    "prints an error's message": re.compile(r"f[\"'][^\"']*\{\w+\.message\}"),
 }
+CLI_CATCH = re.compile(r"^(\s*)except\b.*\bSharedContextError\b")
 
 
 def test_every_code_has_one_wire_form() -> None:
@@ -64,9 +68,35 @@ def test_no_module_maps_errors_outside_the_boundary() -> None:
                 for what, pattern in MAPPING.items()
                 if pattern.search(line)
             ]
-    assert not offenders, "map errors in mcp/errors.py or web/errors.py only:\n" + "\n".join(
-        offenders
+    assert not offenders, (
+        "map errors in " + ", ".join(sorted(BOUNDARY)) + " only:\n" + ("\n".join(offenders))
     )
+
+
+def test_the_command_line_ends_commands_on_errors_only_through_its_boundary() -> None:
+    """Every ``except SharedContextError`` in cli/ hands the error to cli.errors, which alone
+    picks the line and the exit status."""
+    offenders, catches = [], 0
+    for path in sorted((SRC / "cli").glob("*.py")):
+        if path.name == "errors.py":
+            continue
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            caught = CLI_CATCH.match(line)
+            if caught is None:
+                continue
+            catches += 1
+            indent = len(caught.group(1))
+            block = []
+            for body in lines[number + 1 :]:
+                if body.strip() and len(body) - len(body.lstrip()) <= indent:
+                    break
+                block.append(body)
+            text = "\n".join(block)
+            if "command_failed(" not in text or "typer.Exit(" in text or "echo(" in text:
+                offenders.append(f"{path.name}:{number + 1}")
+    assert catches >= 3  # serve, keys, migrate
+    assert not offenders, f"route these through cli.errors.command_failed: {offenders}"
 
 
 async def test_every_tool_and_resource_is_registered_behind_the_boundary(
@@ -108,6 +138,13 @@ def test_each_transport_answers_from_the_table(
     assert rpc_error.error.code == rpc
     assert rpc_error.error.data == body
     assert rpc_error.error.message.startswith(f"{error.code.value}: ")
+    # The command line: one line with code and message; caller faults exit 2, server faults 1.
+    assert error_line(error) == f"error: {error.code.value}: {error.message}"
+    assert exit_status(error) == (1 if status >= 500 else 2)
+    written: list[str] = []
+    ended = command_failed(error, written.append)
+    assert written == [error_line(error)]
+    assert ended.exit_code == exit_status(error)
 
 
 def test_an_oversized_body_is_413_with_the_invalid_input_body() -> None:

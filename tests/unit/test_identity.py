@@ -18,7 +18,7 @@ from tests.helpers import AGENT_KEY
 
 async def token_for(services: Services, agent_id: str) -> str:
     body = await services.auth.authenticate(agent_id, "claude", AGENT_KEY, None)
-    return str(body["token"])
+    return str(body.token)
 
 
 async def test_outside_http_there_are_no_headers(services: Services) -> None:

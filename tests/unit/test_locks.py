@@ -26,7 +26,7 @@ def agent(name: str, kind: str = "claude", *, admin: bool = False) -> Principal:
 
 
 async def new_session(app: Services, owner: Principal) -> str:
-    sid: str = (await app.sessions.create(owner, "locks", None))["session_id"]
+    sid: str = (await app.sessions.create(owner, "locks", None)).session_id
     return sid
 
 
@@ -54,7 +54,7 @@ async def test_fifty_racers_exactly_one_winner_per_round(services: Services) -> 
         winners = [w for w in await asyncio.gather(*(attempt(p) for p in racers)) if w]
         assert len(winners) == 1
         status = await locks.coordinate(racers[1], sid, "status")
-        assert status["holder"] == winners[0]
+        assert status.holder == winners[0]
         await locks.coordinate(agent(winners[0]), sid, "unlock")
 
 
@@ -66,26 +66,27 @@ async def test_lease_expires_when_not_renewed(
     alice, bob = agent("alice"), agent("bob")
     sid = await new_session(app, alice)
     first = await locks.coordinate(alice, sid, "lock", ttl_seconds=10)
-    assert first["ttl_remaining_seconds"] == 10
+    assert first.ttl_remaining_seconds == 10
     clock.advance(6)
     renewed = await locks.coordinate(alice, sid, "renew", ttl_seconds=10)
-    assert renewed["expires_at"] > first["expires_at"]
-    assert renewed["acquired_at"] == first["acquired_at"]
+    assert renewed.expires_at is not None and first.expires_at is not None
+    assert renewed.expires_at > first.expires_at
+    assert renewed.acquired_at == first.acquired_at
     clock.advance(9)  # 15 s after the first lock: still held thanks to the renewal
     err = await error_of(locks.coordinate(bob, sid, "lock"))
     assert err.code.value == "SESSION_LOCKED"
     assert err.to_dict()["holder"] == "alice"
-    assert err.to_dict()["expires_at"] == renewed["expires_at"]
+    assert err.to_dict()["expires_at"] == renewed.expires_at
     blocked = await error_of(app.messages.add(bob, sid, "hello"))
     assert blocked.code.value == "SESSION_LOCKED"
     # Alice stops renewing: after the ttl the lease is gone for every check.
     clock.advance(1.01)
-    assert (await locks.coordinate(bob, sid, "status"))["locked"] is False
+    assert (await locks.coordinate(bob, sid, "status")).locked is False
     await app.messages.add(bob, sid, "the lock expired")
     late = await error_of(locks.coordinate(alice, sid, "renew"))
     assert late.code.value == "LOCK_NOT_HELD"
     taken = await locks.coordinate(bob, sid, "lock", ttl_seconds=5)
-    assert taken["holder"] == "bob"
+    assert taken.holder == "bob"
     assert await locks.sweep() == 0  # bob's lease is live
     clock.advance(5)
     assert await locks.sweep() == 1
@@ -99,8 +100,8 @@ async def test_relock_by_holder_renews(clocked_services: Services, clock: Manual
     first = await locks.coordinate(alice, sid, "lock", ttl_seconds=5)
     clock.advance(3)
     again = await locks.coordinate(alice, sid, "lock", ttl_seconds=60)
-    assert again["acquired_at"] == first["acquired_at"]
-    assert again["ttl_remaining_seconds"] == 60
+    assert again.acquired_at == first.acquired_at
+    assert again.ttl_remaining_seconds == 60
 
 
 async def test_named_resources_are_separate_advisory_leases(services: Services) -> None:
@@ -108,14 +109,14 @@ async def test_named_resources_are_separate_advisory_leases(services: Services) 
     alice, bob = agent("alice"), agent("bob")
     sid = await new_session(services, alice)
     held = await locks.coordinate(alice, sid, "lock", resource="src/app.py")
-    assert held["resource"] == "src/app.py"
+    assert held.resource == "src/app.py"
     err = await error_of(locks.coordinate(bob, sid, "lock", resource="src/app.py"))
     assert err.code.value == "SESSION_LOCKED" and err.details["resource"] == "src/app.py"
     await locks.coordinate(bob, sid, "lock", resource="src/other.py")
     # A resource lease is advisory: bob may still post to the session.
     await services.messages.add(bob, sid, "posting is fine")
     listed = await locks.list_locks(bob, sid)
-    assert [entry["resource"] for entry in listed] == ["src/app.py", "src/other.py"]
+    assert [entry.resource for entry in listed] == ["src/app.py", "src/other.py"]
     assert await locks.count_live() == 2
     # A non-write session-level lock type does not block posting either.
     await locks.coordinate(alice, sid, "lock", lock_type="review")
@@ -134,8 +135,9 @@ async def test_unlock_rules_and_forced_unlock(services: Services) -> None:
     bad_force = await error_of(locks.coordinate(root, sid, "lock", force=True))
     assert bad_force.code.value == "PERMISSION_DENIED"
     forced = await locks.coordinate(root, sid, "unlock", force=True)
-    assert forced["released_holder"] == "alice" and forced["forced"] is True
-    assert (await locks.coordinate(bob, sid, "lock"))["holder"] == "bob"
+    released = forced.model_dump()  # an unlock's open fields
+    assert released["released_holder"] == "alice" and released["forced"] is True
+    assert (await locks.coordinate(bob, sid, "lock")).holder == "bob"
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ async def test_permissions_and_missing_session(services: Services) -> None:
     assert (await error_of(locks.coordinate(reader, sid, "lock"))).code.value == (
         "PERMISSION_DENIED"
     )
-    assert (await locks.coordinate(reader, sid, "status"))["locked"] is False
+    assert (await locks.coordinate(reader, sid, "status")).locked is False
     missing = await error_of(locks.coordinate(reader, "session_0000000000000000", "status"))
     assert missing.code.value == "SESSION_NOT_FOUND"
 
@@ -182,12 +184,12 @@ async def test_lock_survives_restart_and_then_expires(tmp_path: Path) -> None:
     clock.advance(5)
     async with open_services(settings, clock=clock) as app:
         status = await app.coordination.locks.coordinate(bob, sid, "status")
-        assert status["holder"] == "alice"
-        assert status["ttl_remaining_seconds"] == 15
+        assert status.holder == "alice"
+        assert status.ttl_remaining_seconds == 15
         err = await error_of(app.messages.add(bob, sid, "x"))
         assert err.code.value == "SESSION_LOCKED"
         clock.advance(15)
-        assert (await app.coordination.locks.coordinate(bob, sid, "lock"))["holder"] == "bob"
+        assert (await app.coordination.locks.coordinate(bob, sid, "lock")).holder == "bob"
 
 
 async def test_closed_session_refuses_messages_even_to_the_lock_holder(services: Services) -> None:

@@ -101,7 +101,7 @@ async def test_touches_are_batched_and_reads_are_exact(
         body = await clocked_services.auth.authenticate(
             f"agent-{i}", "claude", AGENT_KEY, ["read", "write"]
         )
-        tokens.append(body["token"])
+        tokens.append(body.token)
     for _ in range(5):
         for token in tokens:
             await clocked_services.auth.resolve(token)
@@ -116,16 +116,16 @@ async def test_touches_are_batched_and_reads_are_exact(
     assert len(await presence.seen_since(clock.now() - 1, None)) == 20
     assert await presence.count_active() == 20
     snapshot = await clocked_services.metrics.snapshot()
-    assert snapshot["coordination"]["active_agents"] == 20
-    assert snapshot["coordination"]["live_locks"] == 0
-    assert snapshot["coordination"]["presence_flushes"] >= 1
+    assert snapshot.coordination["active_agents"] == 20
+    assert snapshot.coordination["live_locks"] == 0
+    assert snapshot.coordination["presence_flushes"] >= 1
 
 
 async def test_background_flush_writes_touches(tmp_path: Path) -> None:
     fast = make_settings(tmp_path / "data", presence_flush_seconds=0.05)
     async with open_services(fast) as app:
         body = await app.auth.authenticate("flushy", "claude", AGENT_KEY, ["read"])
-        await app.auth.resolve(body["token"])
+        await app.auth.resolve(body.token)
         presence = app.coordination.presence
         start = presence.flushes
         for _ in range(200):

@@ -82,9 +82,9 @@ def _index_rows(path: Path) -> list[tuple[int, str]]:
 
 async def test_triggers_keep_the_index_in_step(services: Services) -> None:
     store = services.store
-    sid = (await services.sessions.create(ALICE, "triggers", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "triggers", None)).session_id
     added = await services.messages.add(ALICE, sid, "a zebra crossing", "public", {"k": "v"})
-    mid = added["message_id"]
+    mid = added.message_id
     path = Path(store.path)  # type: ignore[attr-defined]
     assert [r[0] for r in _index_rows(path)] == [mid]
 
@@ -137,7 +137,7 @@ async def test_migration_indexes_existing_messages(tmp_path: Path) -> None:
 
 async def test_candidate_stage_reads_the_fts_index(services: Services) -> None:
     store = services.store
-    sid = (await services.sessions.create(ALICE, "plan", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "plan", None)).session_id
     await services.messages.add(ALICE, sid, "database schema design", "public", None)
     plan = await store.read(lambda conn: explain_candidates(conn, ALICE, sid))  # type: ignore[attr-defined]
     assert any("messages_fts VIRTUAL TABLE" in step for step in plan), plan
@@ -151,7 +151,7 @@ async def test_candidate_stage_reads_the_fts_index(services: Services) -> None:
 
 
 async def test_candidates_of_an_empty_session_and_short_query(services: Services) -> None:
-    sid = (await services.sessions.create(ALICE, "empty", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "empty", None)).session_id
     search = services.search._search
     assert await search.candidates(ALICE, SearchRequest(session_id=sid, query="anything")) == []
     assert await search.candidates(ALICE, SearchRequest(session_id=sid, query="ab")) == []
@@ -162,7 +162,7 @@ async def test_common_trigrams_give_way_to_longer_pieces_within_budget(
 ) -> None:
     from shared_context.storage.sqlite.search import SqliteSearch
 
-    sid = (await services.sessions.create(ALICE, "budget", None))["session_id"]
+    sid = (await services.sessions.create(ALICE, "budget", None)).session_id
     for text in ("abcdef one", "abcxyz two", "defabc three", "abcdef four"):
         await services.messages.add(ALICE, sid, text, "public", None)
     tight = SqliteSearch(services.store, probe_cap=1, budget=1)  # type: ignore[arg-type]

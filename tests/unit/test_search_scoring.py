@@ -10,9 +10,9 @@ from shared_context.domain.errors import InvalidInput
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING
 from shared_context.services.container import Services
-from shared_context.services.search import (
+from shared_context.services.search import check_threshold
+from shared_context.services.search_scoring import (
     TermOverlap,
-    check_threshold,
     preview,
     score_batch,
     score_text,
@@ -83,11 +83,11 @@ async def test_service_rejects_non_boolean_metadata_flag_and_bad_dates(
     services: Services,
 ) -> None:
     alice = Principal("alice", "claude", AGENT_CEILING)
-    sid = (await services.sessions.create(alice, "flags", None))["session_id"]
+    sid = (await services.sessions.create(alice, "flags", None)).session_id
     with pytest.raises(InvalidInput):
-        await services.search.search_context(alice, sid, "x", search_metadata="yes")
+        await services.search.search_context(alice, sid, "x", search_metadata="yes")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        await services.search.by_timerange(alice, sid, 20260101, "2026-01-02T00:00:00Z")
+        await services.search.by_timerange(alice, sid, 20260101, "2026-01-02T00:00:00Z")  # type: ignore[arg-type]
 
 
 def test_window_pass_finds_typos_in_long_messages() -> None:
@@ -106,7 +106,7 @@ def test_window_pass_finds_typos_in_long_messages() -> None:
 
 
 def test_scoring_budget_keeps_the_leading_candidates() -> None:
-    from shared_context.services.search import within_budget
+    from shared_context.services.search_scoring import within_budget
     from shared_context.storage.search import Candidate
 
     def row(i: int, size: int) -> Candidate:
@@ -117,3 +117,40 @@ def test_scoring_budget_keeps_the_leading_candidates() -> None:
     assert [c.id for c in first] == [1, 2]
     assert budget == [1]
     assert within_budget([row(4, 1)], budget) == []  # "{}" counts too
+
+
+def test_a_page_is_what_scoring_everything_and_sorting_gives() -> None:
+    """The word-set pass asked only for scores that can reach the page, and the term overlap
+    computed only for ties inside it, give exactly the page of the exhaustive ranking."""
+    import json
+
+    from shared_context.benchmark.search_workload import messages, query_mix
+    from shared_context.services.search_scoring import Scored, TermOverlap, rank, score_candidates
+    from shared_context.services.search_text import NormalisedTexts
+    from shared_context.storage.search import Candidate
+
+    corpus = list(messages(600))
+    candidates = [
+        Candidate((i, "s", "a", "t", text, "public", json.dumps(meta), None, 0.0), exact=i % 7 == 0)
+        for i, (text, meta) in enumerate(corpus, start=1)
+    ]
+    cache = NormalisedTexts()
+    compared = 0
+    for query in query_mix(corpus, 80):
+        needle = query.text.lower().strip()
+        for page, threshold, metadata in ((10, 60.0, True), (3, 40.0, False), (1, 80.0, True)):
+            everything = score_candidates(needle, candidates, metadata, threshold, cache)
+            overlap = TermOverlap(needle)
+            for item in everything:
+                item.overlap = overlap(item.lowered)
+            expected = sorted(everything, key=Scored.key)[:page]
+            pruned = score_candidates(needle, candidates, metadata, threshold, cache, page=page)
+            got = rank(pruned, needle, page)
+
+            def view(items: list[Scored]) -> list[tuple[int, float, bool]]:
+                return [(s.candidate.id, s.score, s.in_metadata) for s in items]
+
+            assert view(got) == view(expected), (needle, page, threshold)
+            assert bool(pruned) == bool(everything)  # "nothing reached the threshold" too
+            compared += len(expected)
+    assert compared > 500  # the queries do find pages to compare

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from shared_context.services.search import score_batch, word_set_reachable
+from shared_context.benchmark.search_workload import messages, query_mix
+from shared_context.services.search_scoring import score_batch, word_set_reachable
 from shared_context.services.search_text import NormalisedTexts, Words
-from tests.search_workload import messages, query_mix
 
 
 def test_entries_are_lowered_and_reused_only_for_equal_raw_text() -> None:

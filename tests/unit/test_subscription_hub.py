@@ -12,13 +12,13 @@ from mcp import Client as SdkClient
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from pydantic import SecretStr
 
-from shared_context.bootstrap import open_services
+from shared_context.bootstrap import build_subscription_hub, open_services
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import AGENT_CEILING, ALL_PERMISSIONS
 from shared_context.events.bus import Event, EventKind
 from shared_context.mcp.listen_queue import ListenQueue
 from shared_context.mcp.server import build_mcp
-from shared_context.mcp.subscriptions import Subscriber, SubscriptionHub
+from shared_context.mcp.subscriptions import Subscriber
 from shared_context.services.container import Services
 from tests.conftest import make_settings
 from tests.helpers import AGENT_KEY
@@ -30,10 +30,10 @@ def agent(name: str, kind: str, *, admin: bool = False, expires_at: float = 0.0)
 
 
 async def test_fan_out_follows_visibility(services: Services) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     alice, bob = agent("alice", "claude"), agent("bob", "gemini")
     carl, root = agent("carl", "claude"), agent("root", "ops", admin=True)
-    sid = (await services.sessions.create(alice, "hub", None))["session_id"]
+    sid = (await services.sessions.create(alice, "hub", None)).session_id
     uri = f"session://{sid}"
     got: dict[str, list[str]] = {p.agent_id: [] for p in (alice, bob, carl, root)}
     for p in (alice, bob, carl, root):
@@ -56,11 +56,11 @@ async def test_fan_out_follows_visibility(services: Services) -> None:
     await services.messages.add(root, sid, "admins", "admin_only")
     assert who() == {"root"}
     # Private → public: everyone may now see it. Public → agent_only: bob saw it before.
-    await services.messages.set_visibility(alice, sid, private["message_id"], "public")
+    await services.messages.set_visibility(alice, sid, private.message_id, "public")
     assert who() == {"alice", "bob", "carl", "root"}
-    await services.messages.set_visibility(alice, sid, private["message_id"], "agent_only")
+    await services.messages.set_visibility(alice, sid, private.message_id, "agent_only")
     assert who() == {"alice", "bob", "carl", "root"}
-    await services.messages.set_visibility(alice, sid, private["message_id"], "private")
+    await services.messages.set_visibility(alice, sid, private.message_id, "private")
     assert who() == {"alice", "carl"}  # it was agent_only: only claudes could see it
     # Events that do not change the resource, or carry no message, notify nobody.
     services.bus.publish(Event(EventKind.LOCK_CHANGED, session_id=sid))
@@ -77,9 +77,9 @@ async def test_fan_out_follows_visibility(services: Services) -> None:
 async def test_expired_identity_is_dropped_and_failures_are_isolated(
     services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hub = SubscriptionHub(services)
+    hub = build_subscription_hub(services)
     alice = agent("alice", "claude")
-    sid = (await services.sessions.create(alice, "hub", None))["session_id"]
+    sid = (await services.sessions.create(alice, "hub", None)).session_id
     uri = f"session://{sid}"
     stale = agent("old", "claude", expires_at=services.clock.now() - 1)
     got: list[str] = []
@@ -121,10 +121,10 @@ async def test_listen_limits_over_the_in_process_client(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "d", max_subscriptions=1)
     async with open_services(settings) as app:
         body = await app.auth.authenticate("lister", "claude", AGENT_KEY, ["read", "write"])
-        app.settings.agent_token = SecretStr(body["token"])
-        owner = await app.auth.resolve(body["token"])
-        one = (await app.sessions.create(owner, "1", None))["session_id"]
-        two = (await app.sessions.create(owner, "2", None))["session_id"]
+        app.settings.agent_token = SecretStr(body.token)
+        owner = await app.auth.resolve(body.token)
+        one = (await app.sessions.create(owner, "1", None)).session_id
+        two = (await app.sessions.create(owner, "2", None)).session_id
         server = build_mcp(app)
         async with SdkClient(server._mcp_server, mode="2026-07-28") as client:
             with pytest.raises(MCPError, match="limit"):
@@ -148,9 +148,9 @@ async def test_legacy_subscribe_over_the_in_process_client(tmp_path: Path) -> No
     settings = make_settings(tmp_path / "d", max_subscriptions=2)
     async with open_services(settings) as app:
         body = await app.auth.authenticate("sub", "claude", AGENT_KEY, ["read", "write"])
-        app.settings.agent_token = SecretStr(body["token"])
-        owner = await app.auth.resolve(body["token"])
-        sids = [(await app.sessions.create(owner, str(i), None))["session_id"] for i in range(3)]
+        app.settings.agent_token = SecretStr(body.token)
+        owner = await app.auth.resolve(body.token)
+        sids = [(await app.sessions.create(owner, str(i), None)).session_id for i in range(3)]
         server = build_mcp(app)
         async with SdkClient(server._mcp_server, mode="legacy") as client:
             with warnings.catch_warnings():

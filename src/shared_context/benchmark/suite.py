@@ -16,6 +16,7 @@ from shared_context import heap
 from shared_context.benchmark.goals import evaluate
 from shared_context.benchmark.harness import ServerProcess
 from shared_context.benchmark.report import summary_ms, table
+from shared_context.benchmark.search_phase import render_search, search_goals, search_phase
 from shared_context.benchmark.workload import MIX, READ_HEAVY, Agent, Outcome, choose
 
 SEED_TARGETS_MS = {
@@ -229,6 +230,8 @@ async def run_suite(
     phases: tuple[int, ...] = (25, 100, 200),
     ops_per_agent: int = 20,
     min_calls: int = MIN_CALLS_PER_PHASE,
+    search_sizes: tuple[int, ...] = (1000, 100_000),
+    search_calls: int = 200,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "machine": {
@@ -246,14 +249,20 @@ async def run_suite(
         ops = phase_ops(min(phases, default=1), ops_per_agent, min_calls)
         out["concurrency"] = [await concurrent(server, n, ops, MIX, seed=n) for n in phases]
         out["read_heavy"] = await cache_phase(server, 10, max(ops_per_agent, 30))
+    if search_sizes:  # its own server and data, after the suite's server has stopped
+        out["search"] = await search_phase(search_sizes, search_calls, search_calls)
     out["machine"]["load_average_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
     out["goals"] = goals(out)
     return out
 
 
 def goals(out: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every goal row (``benchmark.goals.CHECKS``): goal, measured value, met."""
-    return evaluate(out)
+    """Every goal row (``benchmark.goals.CHECKS``, then the search phase's): goal, measured
+    value, met."""
+    rows = evaluate(out)
+    if "search" in out:
+        rows.extend(search_goals(out["search"]))
+    return rows
 
 
 def render(out: dict[str, Any]) -> str:
@@ -315,6 +324,8 @@ def render(out: dict[str, Any]) -> str:
         f"\nRead-heavy (90 % get_messages): {rh['throughput_ops_s']} ops/s, p95 {rh['p95_ms']} ms, "
         f"page cache hit ratio {100 * rh['cache_hit_ratio_pages']:.1f} %"
     )
+    if "search" in out:
+        parts.append(render_search(out["search"]))
     parts.append("\nGoals")
     parts.append(
         table(

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from shared_context.bootstrap import open_services
+from shared_context.cli.errors import command_failed
 from shared_context.config import Settings
 from shared_context.domain.bindings import describe
 from shared_context.domain.errors import SharedContextError
@@ -26,8 +27,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
     except SharedContextError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
+        raise command_failed(exc) from exc
 
 
 @app.command("list")

@@ -11,6 +11,7 @@ from shared_context import heap
 from shared_context.cli import client_config, operations
 from shared_context.cli import keys as keys_cmd
 from shared_context.cli import migrate as migrate_cmd
+from shared_context.cli.errors import command_failed
 from shared_context.config import Settings
 from shared_context.domain.errors import SharedContextError
 from shared_context.telemetry.logs import configure_logging
@@ -68,8 +69,7 @@ def serve(
         else:
             raise typer.BadParameter("transport must be http or stdio")
     except SharedContextError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
+        raise command_failed(exc) from exc
     except KeyboardInterrupt:
         pass
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared_context.cli.errors import command_failed
 from shared_context.config import Settings
 from shared_context.domain.errors import SharedContextError
 from shared_context.storage.transfer import TransferReport, migrate_sqlite_to_postgres
@@ -62,8 +63,9 @@ def migrate(
                 )
             )
         except SharedContextError as exc:
-            console.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(2) from exc
+            raise command_failed(
+                exc, lambda line: console.print(line, style="red", markup=False)
+            ) from exc
     show(console, report)
     if not report.ok:
         console.print("[red]Verification failed[/red]: counts or sampled rows differ (see above).")

@@ -105,7 +105,7 @@ async def render_reference(fmt: str = "markdown") -> str:
         )
         async with open_services(settings) as services:
             body = docs_service.render(await tool_docs(build_mcp(services)), fmt, True)
-    document = body["documentation"]
+    document = body.documentation
     return document if isinstance(document, str) else json.dumps(document, indent=2) + "\n"
 
 
@@ -122,15 +122,22 @@ def bench(
         typer.Option(help="Calls of the smallest phase at least (all phases: same ops per agent)."),
     ] = 2000,
     agents: Annotated[str, typer.Option(help="Comma-separated agent counts.")] = "25,100,200",
+    search_sizes: Annotated[
+        str, typer.Option(help="Comma-separated session sizes of the search phase ('' skips).")
+    ] = "1000,100000",
+    search_calls: Annotated[int, typer.Option(help="Search calls per size and transport.")] = 200,
 ) -> None:
     """Run the benchmark suite against an embedded server and print the table."""
     from shared_context.benchmark.suite import main as run_suite
 
     phases = tuple(int(n) for n in agents.split(",") if n.strip())
+    sizes = tuple(int(n) for n in search_sizes.split(",") if n.strip())
     run_suite(
         json_out,
         iterations=iterations,
         phases=phases,
         ops_per_agent=ops_per_agent,
         min_calls=min_calls,
+        search_sizes=sizes,
+        search_calls=search_calls,
     )

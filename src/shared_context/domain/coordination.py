@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from shared_context.domain.bounds import (
     LOCK_TTL_SECONDS,
@@ -36,7 +36,12 @@ class LockAction(StrEnum):
     STATUS = "status"
 
 
-def parse_status(value: object) -> PresenceStatus:
+#: The names callers use (the tools' argument types); parse_* turn them into the enums.
+PresenceStatusName = Literal["active", "busy", "idle", "offline"]
+LockActionName = Literal["lock", "unlock", "renew", "status"]
+
+
+def parse_status(value: str) -> PresenceStatus:
     try:
         return PresenceStatus(str(value))
     except ValueError as exc:
@@ -45,7 +50,7 @@ def parse_status(value: object) -> PresenceStatus:
         ) from exc
 
 
-def parse_action(value: object) -> LockAction:
+def parse_action(value: str) -> LockAction:
     try:
         return LockAction(str(value))
     except ValueError as exc:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from shared_context.domain.clock import iso
+from shared_context.domain.errors import InvalidInput
 from shared_context.domain.permissions import Permission
+
+#: A visibility as callers name it (the tools' argument type).
+VisibilityName = Literal["public", "private", "agent_only", "admin_only"]
 
 
 class Visibility(StrEnum):
@@ -15,6 +19,22 @@ class Visibility(StrEnum):
     PRIVATE = "private"
     AGENT_ONLY = "agent_only"
     ADMIN_ONLY = "admin_only"
+
+
+def parse_visibility(value: str) -> Visibility:
+    """The one check of a visibility name (callers outside the tools, e.g. a dashboard form,
+    pass plain strings)."""
+    try:
+        return Visibility(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            "visibility must be one of public, private, agent_only, admin_only; "
+            f"got {str(value)[:30]!r}."
+        ) from exc
+
+
+def visibility_name(value: str) -> VisibilityName:
+    return parse_visibility(value).value
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.prompts.base import PromptResult
 from fastmcp.resources.base import ResourceResult
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from fastmcp.tools import FunctionTool
 from fastmcp.tools.base import ToolResult
 from mcp import MCPError
 from mcp import types as mcp_types
@@ -36,6 +37,7 @@ from shared_context.domain.errors import (
     NotFound,
     SharedContextError,
 )
+from shared_context.mcp.schemas import compact_nullable
 from shared_context.telemetry.calls import Call, CallRecorder
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,9 @@ def tool(
                 raise ToolError(exc.message, log_level=logging.DEBUG) from exc
 
         setattr(quiet, BOUNDARY_MARK, True)
+        if "output_schema" not in options:  # FastMCP's schema of the return type, compacted
+            derived = FunctionTool.from_function(quiet, **options).output_schema
+            options["output_schema"] = compact_nullable(derived)
         mcp.tool(**options)(quiet)
         return fn
 

@@ -37,4 +37,4 @@ def register(mcp: FastMCP, app: Services) -> None:
         principal = await resource_reader(app)
         if principal.agent_id != agent_id:
             raise hidden(AGENT_MEMORY_URI)
-        return dumps(await app.memory.snapshot(principal))
+        return dumps((await app.memory.snapshot(principal)).model_dump(mode="json"))

@@ -9,7 +9,6 @@ from fastmcp import FastMCP
 from shared_context.domain.models import MessageQuery
 from shared_context.mcp.errors import guarded_resource
 from shared_context.mcp.identity import resource_reader
-from shared_context.mcp.subscriptions import SubscriptionHub
 from shared_context.services.container import Services
 
 RECENT_MESSAGES = 50
@@ -27,7 +26,8 @@ def register(mcp: FastMCP, app: Services) -> None:
     async def session_resource(session_id: str) -> str:
         return await read_session(app, session_id)
 
-    SubscriptionHub(app).install(mcp)
+    if app.subscriptions is not None:  # built and wired by bootstrap
+        app.subscriptions.install(mcp)
 
 
 async def read_session(app: Services, session_id: str) -> str:
@@ -41,8 +41,8 @@ async def read_session(app: Services, session_id: str) -> str:
     recent.reverse()
     return json.dumps(
         {
-            "session": body["session"],
-            "participants": body["participants"],
+            "session": body.session.model_dump(mode="json"),
+            "participants": body.participants,
             "messages": [m.to_dict() for m in recent],
             "has_older": more,
         },

@@ -14,6 +14,10 @@ FastMCP's low-level MCP SDK server:
 The SDK derives the advertised ``resources.subscribe`` capability from these handlers being
 registered, for each protocol era, so the capability is truthful.
 
+The hub is built and wired by the composition root (``bootstrap.build_subscription_hub``: fed by
+the event bus, counted by metrics, its streams ended on shutdown); this module only registers
+its protocol handlers (``install``).
+
 The subscriber's identity is captured when it subscribes, by ``mcp.identity.subscriber``: the
 HTTP bearer token or connection headers (over stdio, the server's environment). The hub is
 fed by the event bus: on every message_added or visibility_changed event it notifies only
@@ -104,10 +108,6 @@ class SubscriptionHub:
             per_agent=settings.max_streams_per_agent,
             per_connection=settings.max_streams_per_connection,
         )
-        app.bus.subscribe(self._on_event)
-        app.coordination.subscription_gauges.append(lambda: self.count)
-        app.metrics.register_section("subscriptions", self.stats)
-        app.coordination.stream_closers.append(self.end_streams)
 
     @property
     def count(self) -> int:
@@ -303,7 +303,8 @@ class SubscriptionHub:
             queue.end()
 
     # --- fan-out from the event bus -----------------------------------------------------------
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
+        """Fed by the event bus (``bootstrap.build_subscription_hub`` subscribes it)."""
         if self._subs and event.kind is EventKind.RESYNC:
             self._resync()
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from shared_context.auth.keys import KeyRing
@@ -34,6 +34,7 @@ from shared_context.services.identity import (
     is_connection_identity,
     nothing_presented,
 )
+from shared_context.services.results import TokenResult
 
 Touch = Callable[[Principal], None]
 log = logging.getLogger(__name__)
@@ -63,10 +64,10 @@ class AuthService:
         agent_id: str,
         agent_type: str,
         api_key: str | None,
-        requested_permissions: Sequence[str] | None,
-    ) -> dict[str, Any]:
-        claimed = agent_id if isinstance(agent_id, str) else None
-        buckets = (agent_bucket(claimed), key_bucket(api_key if isinstance(api_key, str) else None))
+        requested_permissions: list[str] | None,
+    ) -> TokenResult:
+        claimed = agent_id
+        buckets = (agent_bucket(claimed), key_bucket(api_key))
         now = time.monotonic()
         self.guard.check(now, *buckets)  # over the limit: refused before the key is looked up
         try:
@@ -74,10 +75,7 @@ class AuthService:
             check_agent_type(agent_type)
             if requested_permissions is None:
                 requested_permissions = ["read", "write"]
-            if (
-                not isinstance(requested_permissions, list | tuple)
-                or len(requested_permissions) > 3
-            ):
+            if len(requested_permissions) > 3:
                 raise InvalidInput("requested_permissions must be a list of read, write, admin.")
             requested = parse_permissions(requested_permissions)
             key = await self.keys.verify(api_key)
@@ -107,15 +105,14 @@ class AuthService:
             key=key.name,
             permissions=sorted(p.value for p in granted),
         )
-        return {
-            "success": True,
-            "token": minted.token,
-            "agent_id": agent_id,
-            "agent_type": agent_type,
-            "permissions": sorted(p.value for p in granted),
-            "expires_at": iso(minted.principal.expires_at),
-            "token_type": "Bearer",
-        }
+        return TokenResult(
+            token=minted.token,
+            agent_id=agent_id,
+            agent_type=agent_type,
+            permissions=sorted(p.value for p in granted),
+            expires_at=iso(minted.principal.expires_at),
+            token_type="Bearer",
+        )
 
     async def resolve(self, token: str | None) -> Principal:
         try:
@@ -165,7 +162,7 @@ class AuthService:
             touch(principal)
         return principal
 
-    async def refresh(self, principal: Principal) -> dict[str, Any]:
+    async def refresh(self, principal: Principal) -> TokenResult:
         # Single use: revoking the old token is the claim, decided by the database; only the
         # one call that revoked it gets a new token, however many refreshes race.
         if not await self.tokens.revoke(principal):
@@ -180,12 +177,11 @@ class AuthService:
         if not is_connection_identity(principal):  # which has no token to revoke
             await self.tokens.revoke(principal)
         await self._audit.record("refresh_token", principal)
-        return {
-            "success": True,
-            "token": minted.token,
-            "agent_id": principal.agent_id,
-            "agent_type": principal.agent_type,
-            "permissions": sorted(p.value for p in principal.permissions),
-            "expires_at": iso(minted.principal.expires_at),
-            "token_type": "Bearer",
-        }
+        return TokenResult(
+            token=minted.token,
+            agent_id=principal.agent_id,
+            agent_type=principal.agent_type,
+            permissions=sorted(p.value for p in principal.permissions),
+            expires_at=iso(minted.principal.expires_at),
+            token_type="Bearer",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from shared_context.config import Settings
 from shared_context.domain.clock import Clock
@@ -39,3 +40,11 @@ class Services:
     search: SearchService
     #: Carries other processes' commits on the same SQLite file (None on PostgreSQL).
     cross_process: ChangeRelay | None = None
+    #: The transport's resource-subscription hub, built and wired by ``bootstrap``.
+    subscriptions: SubscriptionHandlers | None = None
+
+
+class SubscriptionHandlers(Protocol):
+    """What the MCP transport needs of the hub the composition root built: its handlers."""
+
+    def install(self, mcp: Any) -> None: ...

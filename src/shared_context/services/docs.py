@@ -9,6 +9,7 @@ from typing import Any
 from shared_context import __version__
 from shared_context.domain.errors import ErrorCode, InvalidInput
 from shared_context.services.guides import INTEGRATION_GUIDES, TROUBLESHOOTING, guides_markdown
+from shared_context.services.results import Documentation
 
 FORMATS = ("json", "markdown", "openapi")
 
@@ -54,7 +55,7 @@ def error_codes() -> list[str]:
     return [code.value for code in ErrorCode]
 
 
-def render(tools: list[ToolDoc], fmt: str, include_examples: bool) -> dict[str, Any]:
+def render(tools: list[ToolDoc], fmt: str, include_examples: bool) -> Documentation:
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}.")
     tools = sorted(tools, key=lambda t: t.name)
@@ -80,7 +81,7 @@ def render(tools: list[ToolDoc], fmt: str, include_examples: bool) -> dict[str, 
         doc = _markdown(tools, include_examples)
     else:
         doc = _openapi(tools, include_examples)
-    return {"success": True, "format": fmt, "tool_count": len(tools), "documentation": doc}
+    return Documentation(format=fmt, tool_count=len(tools), documentation=doc)
 
 
 def _markdown(tools: list[ToolDoc], include_examples: bool) -> str:

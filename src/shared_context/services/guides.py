@@ -133,7 +133,10 @@ def guides_markdown() -> list[str]:
         lines += [f"## {guide['title']} (`{name}`)", "", guide["description"], ""]
         for step in guide["steps"]:
             fence = "```" + str(step.get("language", "python"))
-            lines += [f"**{step['title']}**", "", fence, step["code"], "```", ""]
+            # The block ends on the code's last line (as Markdown formatters write it; the
+            # committed reference is checked by ruff format); the step keeps the file verbatim.
+            code = str(step["code"]).rstrip("\n")
+            lines += [f"**{step['title']}**", "", fence, code, "```", ""]
     lines += ["# Troubleshooting", "", "| symptom | fix |", "|---|---|"]
     lines += [f"| {row['symptom']} | {row['fix']} |" for row in TROUBLESHOOTING]
     lines.append("")

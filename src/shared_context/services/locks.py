@@ -16,6 +16,7 @@ from shared_context.domain.coordination import (
     TTL_MIN_SECONDS,
     Lease,
     LockAction,
+    LockActionName,
     check_lock_type,
     check_resource,
     parse_action,
@@ -26,6 +27,7 @@ from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.results import LockResult, LockShape, lock_shape
 from shared_context.services.sessions import SessionService
 from shared_context.storage.coordination import CoordinationStore
 
@@ -51,13 +53,13 @@ class LockService:
     async def coordinate(
         self,
         principal: Principal,
-        session_id: object,
-        action: object = "lock",
-        lock_type: object = "write",
-        ttl_seconds: object = 300,
-        resource: object = None,
-        force: object = False,
-    ) -> dict[str, Any]:
+        session_id: str,
+        action: LockActionName = "lock",
+        lock_type: str = "write",
+        ttl_seconds: int = 300,
+        resource: str | None = None,
+        force: bool = False,
+    ) -> LockResult:
         act = parse_action(action)
         require(principal, Permission.READ if act is LockAction.STATUS else Permission.WRITE)
         session = await self._sessions.require_session(session_id)
@@ -65,7 +67,7 @@ class LockService:
         name = check_resource(resource)
         kind = check_lock_type(lock_type)
         ttl = check_int(ttl_seconds, "ttl_seconds", low=TTL_MIN_SECONDS, high=TTL_MAX_SECONDS)
-        forced = bool(force)
+        forced = force
         if forced and act is not LockAction.UNLOCK:
             raise PermissionDenied("force applies only to unlock.")
         if forced:
@@ -100,11 +102,16 @@ class LockService:
                 sid, name, None if forced else principal.agent_id, now, audit
             )
             self._publish(principal, act, released, forced=forced)
-            return {
-                **self._result(act, sid, name, None, now, held=False),
-                "released_holder": released.holder,
-                "forced": forced,
-            }
+            return self._result(
+                act,
+                sid,
+                name,
+                None,
+                now,
+                held=False,
+                released_holder=released.holder,
+                forced=forced,
+            )
         assert lease is not None
         self._publish(principal, act, lease, forced=False)
         return self._result(act, sid, name, lease, now, held=True)
@@ -118,19 +125,21 @@ class LockService:
         now: float,
         *,
         held: bool,
-    ) -> dict[str, Any]:
-        return {
-            "success": True,
-            "action": act.value,
-            "session_id": sid,
-            "resource": name or None,
-            "locked": held,
-            "holder": lease.holder if lease else None,
-            "lock_type": lease.lock_type if lease else None,
-            "acquired_at": iso(lease.acquired_at) if lease else None,
-            "expires_at": iso(lease.expires_at) if lease else None,
-            "ttl_remaining_seconds": round(max(0.0, lease.expires_at - now), 3) if lease else None,
-        }
+        **released: Any,
+    ) -> LockResult:
+        """The lock's state; an unlock adds ``released_holder`` and ``forced`` (open fields)."""
+        return LockResult(
+            action=act.value,
+            session_id=sid,
+            resource=name or None,
+            locked=held,
+            holder=lease.holder if lease else None,
+            lock_type=lease.lock_type if lease else None,
+            acquired_at=iso(lease.acquired_at) if lease else None,
+            expires_at=iso(lease.expires_at) if lease else None,
+            ttl_remaining_seconds=round(max(0.0, lease.expires_at - now), 3) if lease else None,
+            **released,
+        )
 
     def _publish(
         self, principal: Principal, act: LockAction, lease: Lease, *, forced: bool
@@ -150,13 +159,13 @@ class LockService:
             )
         )
 
-    async def list_locks(self, principal: Principal, session_id: object) -> list[dict[str, Any]]:
+    async def list_locks(self, principal: Principal, session_id: str) -> list[LockShape]:
         require(principal, Permission.READ)
         session = await self._sessions.require_session(session_id)
         leases = await self._store.list_locks(
             session.session_id, self._clock.now(), MAX_LISTED_LOCKS
         )
-        return [lease.to_dict() for lease in leases]
+        return [lock_shape(lease) for lease in leases]
 
     async def count_live(self) -> int:
         return await self._store.count_live_locks(self._clock.now())

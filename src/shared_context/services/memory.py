@@ -28,11 +28,20 @@ from shared_context.domain.memory import (
     memory_not_found,
     scope_name,
 )
+from shared_context.domain.memory import MemoryEntry as StoredEntry
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int, check_metadata, decode_cursor, encode_cursor
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import FAILURE, AuditRecorder
+from shared_context.services.results import (
+    MemoryDeleted,
+    MemoryEntry,
+    MemoryPage,
+    MemorySnapshot,
+    MemorySummary,
+    MemoryWritten,
+)
 from shared_context.services.sessions import SessionService
 from shared_context.storage.memory import MemoryStore
 
@@ -69,7 +78,7 @@ class MemoryService:
         self._clock = clock
         self.limits = limits
 
-    async def _scope(self, session_id: object) -> str | None:
+    async def _scope(self, session_id: str | None) -> str | None:
         """The session id of a session scope (which must exist), or None for global.
         Only an omitted session_id means global: an empty string is a mistake (it once
         silently widened a write to global scope), not a scope."""
@@ -83,20 +92,20 @@ class MemoryService:
     async def set(
         self,
         principal: Principal,
-        key: object,
-        value: object,
+        key: str,
+        value: Any,
         *,
-        session_id: object = None,
-        expires_in: object = None,
-        metadata: object = None,
-        overwrite: object = True,
-        if_version: object = None,
-    ) -> dict[str, Any]:
+        session_id: str | None = None,
+        expires_in: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        overwrite: bool = True,
+        if_version: int | None = None,
+    ) -> MemoryWritten:
         require(principal, Permission.WRITE)
         checked_key = check_key(key)
         ttl = check_expires_in(expires_in)
         expected = check_if_version(if_version)
-        if not isinstance(overwrite, bool):
+        if not isinstance(overwrite, bool):  # a caller that ignores the types stores nothing
             raise InvalidInput("overwrite must be true or false.")
         meta = check_metadata(metadata)
         value_json = encode_value(value, self.limits.max_value_bytes)
@@ -125,20 +134,19 @@ class MemoryService:
             await self._record_refusal(principal, scope, exc, audit_details)
             raise
         self._publish(principal, scope, checked_key, stored.version, "set")
-        return {
-            "success": True,
-            "key": stored.key,
-            "scope": scope_name(scope),
-            "session_id": scope,
-            "version": stored.version,
-            "expires_at": iso(stored.expires_at),
-            "created": created,
-            "size_bytes": stored.size_bytes,
-        }
+        return MemoryWritten(
+            key=stored.key,
+            scope=scope_name(scope),
+            session_id=scope,
+            version=stored.version,
+            expires_at=iso(stored.expires_at),
+            created=created,
+            size_bytes=stored.size_bytes,
+        )
 
     async def get(
-        self, principal: Principal, key: object, *, session_id: object = None
-    ) -> dict[str, Any]:
+        self, principal: Principal, key: str, *, session_id: str | None = None
+    ) -> MemoryEntry:
         require(principal, Permission.READ)
         checked_key = check_key(key)
         scope = await self._scope(session_id)
@@ -147,17 +155,28 @@ class MemoryService:
         )
         if found is None:
             raise memory_not_found(checked_key)
-        return {"success": True, **found.to_dict()}
+        return MemoryEntry(
+            key=found.key,
+            value=found.value,
+            scope=scope_name(found.session_id),
+            session_id=found.session_id,
+            version=found.version,
+            expires_at=iso(found.expires_at),
+            created_at=iso(found.created_at),
+            updated_at=iso(found.updated_at),
+            metadata=found.metadata,
+            size_bytes=found.size_bytes,
+        )
 
     async def list(
         self,
         principal: Principal,
         *,
-        session_id: object = None,
-        prefix: object = None,
-        limit: object = 100,
-        cursor: object = None,
-    ) -> dict[str, Any]:
+        session_id: str | None = None,
+        prefix: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> MemoryPage:
         require(principal, Permission.READ)
         page_size = check_int(limit, "limit", low=1, high=LIST_MAX)
         after = decode_cursor(cursor)
@@ -174,17 +193,16 @@ class MemoryService:
         )
         has_more = len(found) > page_size
         page = found[:page_size]
-        return {
-            "success": True,
-            "entries": [e.summary() for e in page],
-            "count": len(page),
-            "has_more": has_more,
-            "next_cursor": encode_cursor(page[-1].id) if has_more and page else None,
-        }
+        return MemoryPage(
+            entries=[_summary(e) for e in page],
+            count=len(page),
+            has_more=has_more,
+            next_cursor=encode_cursor(page[-1].id) if has_more and page else None,
+        )
 
     async def delete(
-        self, principal: Principal, key: object, *, session_id: object = None
-    ) -> dict[str, Any]:
+        self, principal: Principal, key: str, *, session_id: str | None = None
+    ) -> MemoryDeleted:
         require(principal, Permission.WRITE)
         checked_key = check_key(key)
         scope = await self._scope(session_id)
@@ -204,16 +222,15 @@ class MemoryService:
         if deleted is None:
             raise memory_not_found(checked_key)
         self._publish(principal, scope, checked_key, deleted.version, "delete")
-        return {
-            "success": True,
-            "key": checked_key,
-            "scope": scope_name(scope),
-            "session_id": scope,
-            "deleted": True,
-            "version": deleted.version,
-        }
+        return MemoryDeleted(
+            key=checked_key,
+            scope=scope_name(scope),
+            session_id=scope,
+            deleted=True,
+            version=deleted.version,
+        )
 
-    async def snapshot(self, principal: Principal) -> dict[str, Any]:
+    async def snapshot(self, principal: Principal) -> MemorySnapshot:
         """The caller's own live memory in every scope, for the agent://{id}/memory resource.
         Bounded: at most 500 entries, values included up to 1 MiB in total."""
         require(principal, Permission.READ)
@@ -229,18 +246,16 @@ class MemoryService:
         budget = SNAPSHOT_MAX_VALUE_BYTES
         entries = []
         for item in found[:SNAPSHOT_MAX_ENTRIES]:
-            shown = item.summary()
             if item.size_bytes <= budget:
-                shown["value"] = item.value
+                entries.append(_summary(item, value=item.value))
                 budget -= item.size_bytes
             else:
-                shown["value_omitted"] = True
-            entries.append(shown)
-        return {
-            "agent_id": principal.agent_id,
-            "entries": entries,
-            "truncated": len(found) > SNAPSHOT_MAX_ENTRIES,
-        }
+                entries.append(_summary(item, value_omitted=True))
+        return MemorySnapshot(
+            agent_id=principal.agent_id,
+            entries=entries,
+            truncated=len(found) > SNAPSHOT_MAX_ENTRIES,
+        )
 
     async def sweep_expired(self, batch: int | None = None) -> int:
         """Delete expired entries in bounded batches (each its own short write transaction);
@@ -289,3 +304,17 @@ class MemoryService:
                 data={"key": key, "version": version, "action": action, "scope": scope_name(scope)},
             )
         )
+
+
+def _summary(entry: StoredEntry, **shown: Any) -> MemorySummary:
+    """An entry without its value; the snapshot adds ``value`` or ``value_omitted``."""
+    return MemorySummary(
+        key=entry.key,
+        scope=scope_name(entry.session_id),
+        session_id=entry.session_id,
+        version=entry.version,
+        expires_at=iso(entry.expires_at),
+        size_bytes=entry.size_bytes,
+        updated_at=iso(entry.updated_at),
+        **shown,
+    )

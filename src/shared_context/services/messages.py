@@ -6,22 +6,36 @@ import dataclasses
 from typing import Any
 
 from shared_context.domain.bounds import MESSAGE_PAGE
-from shared_context.domain.clock import Clock, parse_iso
+from shared_context.domain.clock import Clock, iso, parse_iso
 from shared_context.domain.errors import InvalidInput, PermissionDenied, message_not_found
 from shared_context.domain.ids import check_agent_id, check_idempotency_key
-from shared_context.domain.models import Message, MessageQuery, NewMessage, Principal, Visibility
+from shared_context.domain.models import (
+    Message,
+    MessageQuery,
+    NewMessage,
+    Principal,
+    Visibility,
+    VisibilityName,
+    parse_visibility,
+)
 from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import (
     check_int,
     check_metadata,
     check_text,
     decode_cursor,
-    encode_cursor,
 )
 from shared_context.domain.visibility import audience_key, can_see
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.read_cache import ReadCache
+from shared_context.services.results import (
+    MessagePage,
+    MessagePosted,
+    VisibilityChanged,
+    message_page,
+    message_shape,
+)
 from shared_context.services.sessions import SessionService
 from shared_context.storage.base import Store
 
@@ -31,17 +45,7 @@ MAX_PAGE = MESSAGE_PAGE[1]
 HALF_MICROSECOND = 0.5e-6
 
 
-def parse_visibility(value: object) -> Visibility:
-    try:
-        return Visibility(str(value))
-    except ValueError as exc:
-        raise InvalidInput(
-            "visibility must be one of public, private, agent_only, admin_only; "
-            f"got {str(value)[:30]!r}."
-        ) from exc
-
-
-def parse_message_id(value: object, field: str) -> int:
+def parse_message_id(value: int, field: str) -> int:
     return check_int(value, field, low=1, high=2**62)
 
 
@@ -68,13 +72,13 @@ class MessageService:
     async def add(
         self,
         principal: Principal,
-        session_id: object,
-        content: object,
-        visibility: object = "public",
-        metadata: object = None,
-        parent_message_id: object = None,
-        idempotency_key: object = None,
-    ) -> dict[str, Any]:
+        session_id: str,
+        content: str,
+        visibility: VisibilityName = "public",
+        metadata: dict[str, Any] | None = None,
+        parent_message_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> MessagePosted:
         require(principal, Permission.WRITE)
         session = await self._sessions.require_session(session_id)
         text = check_text(content, "content", max_chars=self._max_content)
@@ -125,14 +129,13 @@ class MessageService:
             raise InvalidInput(
                 "This idempotency_key was already used for a message in another session."
             )
-        return {
-            "success": True,
-            "message_id": message.id,
-            "session_id": message.session_id,
-            "timestamp": message.to_dict()["timestamp"],
-            "visibility": message.visibility.value,
-            "duplicate": not created,
-        }
+        return MessagePosted(
+            message_id=message.id,
+            session_id=message.session_id,
+            timestamp=iso(message.created_at),
+            visibility=message.visibility.value,
+            duplicate=not created,
+        )
 
     async def read(self, principal: Principal, query: MessageQuery) -> tuple[list[Message], bool]:
         """One page of visible messages and whether more follow."""
@@ -146,13 +149,13 @@ class MessageService:
     async def get(
         self,
         principal: Principal,
-        session_id: object,
+        session_id: str,
         *,
-        limit: object = 50,
-        cursor: object = None,
-        offset: object = None,
-        since_id: object = None,
-    ) -> dict[str, Any]:
+        limit: int = 50,
+        cursor: str | None = None,
+        offset: int | None = None,
+        since_id: int | None = None,
+    ) -> MessagePage:
         page_size = check_int(limit, "limit", low=1, high=MAX_PAGE)
         after = decode_cursor(cursor)
         if since_id is not None:
@@ -161,7 +164,7 @@ class MessageService:
         require(principal, Permission.READ)
         cache = self._cache
         if cache is None:
-            return await self._get_page(principal, str(session_id), page_size, after, skip, None)
+            return await self._get_page(principal, session_id, page_size, after, skip, None)
         session = await self._sessions.require_session(session_id)
         sid = session.session_id
         version = await cache.version(sid)  # captured before any read: see cache.py
@@ -178,52 +181,56 @@ class MessageService:
         after: int | None,
         skip: int,
         version: int | None,
-    ) -> dict[str, Any]:
+    ) -> MessagePage:
         want = page_size + skip + 1
         if self._cache is not None and version is not None:
             cut = await self._cache.visible_after(principal, sid, version, after, want)
             if cut is not None:
                 found, more = cut[: page_size + skip], len(cut) == want
-                return _page(found[skip:], more)
+                return message_page(found[skip:], more)
         query = MessageQuery(session_id=sid, limit=page_size + skip, after_id=after)
         found, more = await self.read(principal, query)
-        return _page(found[skip:], more)
+        return message_page(found[skip:], more)
 
     async def get_advanced(
         self,
         principal: Principal,
-        session_id: object,
+        session_id: str,
         *,
         include_admin_only: bool = False,
-        sender: object = None,
-        visibility: object = None,
-        since: object = None,
-        until: object = None,
-        parent_message_id: object = None,
-        limit: object = 50,
-        cursor: object = None,
-    ) -> dict[str, Any]:
+        sender: str | None = None,
+        visibility: VisibilityName | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        parent_message_id: int | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> MessagePage:
         query = MessageQuery(
-            session_id=str(session_id),
+            session_id=session_id,
             limit=check_int(limit, "limit", low=1, high=MAX_PAGE),
             after_id=decode_cursor(cursor),
             sender=None if sender is None else check_agent_id(sender, "sender"),
             visibility=None if visibility is None else parse_visibility(visibility),
-            since=None if since is None else parse_iso(str(since), "since") - HALF_MICROSECOND,
-            until=None if until is None else parse_iso(str(until), "until") + HALF_MICROSECOND,
+            since=None if since is None else parse_iso(since, "since") - HALF_MICROSECOND,
+            until=None if until is None else parse_iso(until, "until") + HALF_MICROSECOND,
             parent_message_id=None
             if parent_message_id is None
             else parse_message_id(parent_message_id, "parent_message_id"),
-            include_admin_only=bool(include_admin_only),
+            include_admin_only=include_admin_only,
         )
         if include_admin_only and not principal.is_admin:
             raise PermissionDenied("include_admin_only needs the admin permission.")
         found, more = await self.read(principal, query)
-        return _page(found, more)
+        return message_page(found, more)
 
     async def set_visibility(
-        self, principal: Principal, session_id: object, message_id: object, visibility: object
-    ) -> dict[str, Any]:
+        self,
+        principal: Principal,
+        session_id: str,
+        message_id: int,
+        visibility: VisibilityName,
+    ) -> VisibilityChanged:
         require(principal, Permission.WRITE)
         session = await self._sessions.require_session(session_id)
         mid = parse_message_id(message_id, "message_id")
@@ -259,14 +266,4 @@ class MessageService:
                 data={"message": updated, "old_visibility": existing.visibility.value},
             )
         )
-        return {"success": True, "message": updated.to_dict()}
-
-
-def _page(found: list[Message], more: bool) -> dict[str, Any]:
-    return {
-        "success": True,
-        "messages": [m.to_dict() for m in found],
-        "count": len(found),
-        "has_more": more,
-        "next_cursor": encode_cursor(found[-1].id) if more and found else None,
-    }
+        return VisibilityChanged(message=message_shape(updated))

@@ -20,6 +20,7 @@ from shared_context.domain.clock import Clock
 from shared_context.domain.models import Principal
 from shared_context.domain.permissions import Permission, require
 from shared_context.services import metric_families as families
+from shared_context.services.results import Criterion, MetricsReport, Readiness, ToolFigures
 from shared_context.storage.base import Store
 from shared_context.telemetry import readings
 from shared_context.telemetry.calls import MAX_TOOL_NAMES, OTHER_TOOLS, CallRecorder
@@ -101,7 +102,7 @@ class MetricsService:
             out[section] = values
         return out
 
-    async def snapshot(self) -> dict[str, Any]:
+    async def snapshot(self) -> MetricsReport:
         """The JSON report; also refreshes the levels ``/metrics`` exposes (database size,
         active agents, locks, totals), which need the database to measure."""
         tools = self.tool_stats()
@@ -125,17 +126,22 @@ class MetricsService:
             "gauges": gauges,
             "migration_readiness": readiness,
         }
-        return {
-            "success": True,
-            "tools": tools,
-            "database": database,
-            "cache": cache,
-            "coordination": coordination,
-            "totals": totals,
+        # The figures blocks stay open objects; other components' gauges and sections are
+        # reported beside them as further fields.
+        return MetricsReport(
+            tools={name: ToolFigures(**figures) for name, figures in tools.items()},
+            database=database,
+            cache=cache,
+            coordination=coordination,
+            totals=totals,
+            migration_readiness=Readiness(
+                should_migrate=readiness["should_migrate"],
+                verdict=readiness["verdict"],
+                criteria=[Criterion(**row) for row in readiness["criteria"]],
+            ),
             **gauges,
             **sections,
-            "migration_readiness": readiness,
-        }
+        )
 
     def families(self) -> Iterator[Metric]:
         """Figures reported by other components, as of the last ``snapshot`` for those that
@@ -183,7 +189,7 @@ class MetricsService:
             "criteria": rows,
         }
 
-    async def report(self, principal: Principal) -> dict[str, Any]:
+    async def report(self, principal: Principal) -> MetricsReport:
         require(principal, Permission.ADMIN)
         return await self.snapshot()
 

@@ -18,6 +18,7 @@ from shared_context.domain.coordination import (
     WITHIN_MIN_SECONDS,
     Presence,
     PresenceStatus,
+    PresenceStatusName,
     parse_status,
 )
 from shared_context.domain.models import Principal
@@ -25,6 +26,7 @@ from shared_context.domain.permissions import Permission, require
 from shared_context.domain.validation import check_int, check_metadata
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
+from shared_context.services.results import ActiveAgents, PresenceResult, presence_shape
 from shared_context.services.sessions import SessionService
 from shared_context.storage.coordination import CoordinationStore
 
@@ -93,10 +95,10 @@ class PresenceService:
     async def register(
         self,
         principal: Principal,
-        status: object = "active",
-        session_id: object = None,
-        metadata: object = None,
-    ) -> dict[str, Any]:
+        status: PresenceStatusName = "active",
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> PresenceResult:
         require(principal, Permission.WRITE)
         state = parse_status(status)
         meta = check_metadata(metadata)
@@ -126,11 +128,11 @@ class PresenceService:
                 data={"status": state.value},
             )
         )
-        return {"success": True, **presence.to_dict()}
+        return PresenceResult(**presence_shape(presence).model_dump())
 
     async def active(
-        self, principal: Principal, session_id: object = None, within_seconds: object = 300
-    ) -> dict[str, Any]:
+        self, principal: Principal, session_id: str | None = None, within_seconds: int = 300
+    ) -> ActiveAgents:
         require(principal, Permission.READ)
         window = check_int(
             within_seconds, "within_seconds", low=WITHIN_MIN_SECONDS, high=WITHIN_MAX_SECONDS
@@ -139,12 +141,11 @@ class PresenceService:
         if session_id is not None:
             sid = (await self._sessions.require_session(session_id)).session_id
         agents = await self.seen_since(self._clock.now() - window, sid)
-        return {
-            "success": True,
-            "agents": [p.to_dict() for p in agents],
-            "count": len(agents),
-            "within_seconds": window,
-        }
+        return ActiveAgents(
+            agents=[presence_shape(p) for p in agents],
+            count=len(agents),
+            within_seconds=window,
+        )
 
     async def seen_since(self, cutoff: float, session_id: str | None) -> list[Presence]:
         """Agents seen at or after ``cutoff`` and not declared offline, most recent first."""

@@ -20,6 +20,7 @@ from shared_context.cache import DEFAULT_MAX_BYTES, SessionVersions, VersionedLR
 from shared_context.domain.models import Message, Principal, Session
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventBus, EventKind
+from shared_context.services.results import MessagePage
 from shared_context.storage.base import Store
 
 _BUMPS = {EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED, EventKind.SESSION_CHANGED}
@@ -65,7 +66,7 @@ class ReadCache:
             max_bytes=max_bytes * 3 // 8,
             versioned=True,
         )
-        self.pages: VersionedLRU[dict[str, Any]] = VersionedLRU(
+        self.pages: VersionedLRU[MessagePage] = VersionedLRU(
             "pages", max_entries, ttl_seconds, max_bytes=max_bytes // 2, versioned=True
         )
         bus.subscribe(self._on_event)
@@ -92,8 +93,8 @@ class ReadCache:
         return found
 
     async def page(
-        self, key: Hashable, version: int, build: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
+        self, key: Hashable, version: int, build: Callable[[], Awaitable[MessagePage]]
+    ) -> MessagePage:
         full_key = (key, version)
         found = self.pages.get(full_key)
         if found is None:

@@ -13,6 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared_context.domain.clock import iso
+from shared_context.domain.coordination import Lease, Presence
+from shared_context.domain.models import AuditEvent, Message, Session
+from shared_context.domain.validation import encode_cursor
+
 Visibility = Literal["public", "private", "agent_only", "admin_only"]
 
 
@@ -188,6 +193,18 @@ class ActiveAgents(Result):
     within_seconds: int
 
 
+class LockShape(Shape):
+    """One live lease, as the session resource and the dashboard list them."""
+
+    session_id: str
+    resource: str | None
+    lock_type: str
+    holder: str
+    holder_type: str
+    acquired_at: str | None
+    expires_at: str | None
+
+
 class LockResult(Result):
     action: Literal["lock", "unlock", "renew", "status"]
     session_id: str
@@ -236,6 +253,14 @@ class ActivitySummary(Result):
 
 
 # --- operations ---------------------------------------------------------------------------
+class MemorySnapshot(Shape):
+    """The ``agent://{id}/memory`` resource: entries carry ``value`` or ``value_omitted``."""
+
+    agent_id: str
+    entries: list[MemorySummary]
+    truncated: bool
+
+
 class ToolFigures(Shape):
     calls: int
     errors: int
@@ -269,3 +294,74 @@ class Documentation(Result):
     format: Literal["json", "markdown", "openapi"]
     tool_count: int
     documentation: str | dict[str, Any]
+
+
+# --- building results from domain rows ----------------------------------------------------
+def message_shape(m: Message) -> MessageShape:
+    return MessageShape(
+        id=m.id,
+        session_id=m.session_id,
+        sender=m.sender,
+        sender_type=m.sender_type,
+        content=m.content,
+        visibility=m.visibility.value,
+        metadata=m.metadata,
+        parent_message_id=m.parent_message_id,
+        timestamp=iso(m.created_at),
+    )
+
+
+def message_page(found: list[Message], more: bool) -> MessagePage:
+    return MessagePage(
+        messages=[message_shape(m) for m in found],
+        count=len(found),
+        has_more=more,
+        next_cursor=encode_cursor(found[-1].id) if more and found else None,
+    )
+
+
+def session_shape(s: Session, message_count: int | None = None) -> SessionShape:
+    return SessionShape(
+        session_id=s.session_id,
+        purpose=s.purpose,
+        metadata=s.metadata,
+        created_by=s.created_by,
+        created_at=iso(s.created_at),
+        is_active=s.is_active,
+        message_count=message_count,
+    )
+
+
+def presence_shape(p: Presence) -> PresenceShape:
+    return PresenceShape(
+        agent_id=p.agent_id,
+        agent_type=p.agent_type,
+        status=p.status.value,
+        session_id=p.session_id,
+        last_seen=iso(p.last_seen),
+        metadata=p.metadata,
+    )
+
+
+def lock_shape(lease: Lease) -> LockShape:
+    return LockShape(
+        session_id=lease.session_id,
+        resource=lease.resource or None,
+        lock_type=lease.lock_type,
+        holder=lease.holder,
+        holder_type=lease.holder_type,
+        acquired_at=iso(lease.acquired_at),
+        expires_at=iso(lease.expires_at),
+    )
+
+
+def audit_entry(e: AuditEvent) -> AuditEntry:
+    return AuditEntry(
+        id=e.id,
+        timestamp=iso(e.timestamp),
+        agent_id=e.agent_id,
+        event_type=e.event_type,
+        session_id=e.session_id,
+        outcome=e.outcome,
+        details=e.details,
+    )

@@ -20,6 +20,13 @@ from shared_context.domain.validation import (
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.audit import AuditRecorder
 from shared_context.services.read_cache import ReadCache
+from shared_context.services.results import (
+    SessionClosed,
+    SessionCreated,
+    SessionDetail,
+    SessionPage,
+    session_shape,
+)
 from shared_context.storage.base import Store
 
 
@@ -38,7 +45,7 @@ class SessionService:
         self._audit = audit
         self._clock = clock
 
-    async def require_session(self, session_id: object) -> Session:
+    async def require_session(self, session_id: str) -> Session:
         sid = check_session_id(session_id)
         if self._cache is not None:
             session = await self._cache.session(sid)
@@ -50,7 +57,7 @@ class SessionService:
 
     async def create(
         self, principal: Principal, purpose: str, metadata: dict[str, Any] | None
-    ) -> dict[str, Any]:
+    ) -> SessionCreated:
         require(principal, Permission.WRITE)
         purpose = check_text(purpose, "purpose", max_chars=PURPOSE_MAX_CHARS)
         meta = check_metadata(metadata)
@@ -72,24 +79,19 @@ class SessionService:
                 agent_id=principal.agent_id,
             )
         )
-        return {
-            "success": True,
-            "session_id": session.session_id,
-            "created_by": session.created_by,
-            "created_at": iso(session.created_at),
-        }
+        return SessionCreated(
+            session_id=session.session_id,
+            created_by=session.created_by,
+            created_at=iso(session.created_at),
+        )
 
-    async def get(self, principal: Principal, session_id: object) -> dict[str, Any]:
+    async def get(self, principal: Principal, session_id: str) -> SessionDetail:
         require(principal, Permission.READ)
         session = await self.require_session(session_id)
         counts = await self._store.visible_counts(principal, [session.session_id])
         participants = await self._store.participants(principal, session.session_id)
-        return {
-            "success": True,
-            "session": session.to_dict(counts[session.session_id]),
-            **session.to_dict(counts[session.session_id]),
-            "participants": participants,
-        }
+        shown = session_shape(session, counts[session.session_id])
+        return SessionDetail(session=shown, **shown.model_dump(), participants=participants)
 
     async def list(
         self,
@@ -99,7 +101,7 @@ class SessionService:
         created_by: str | None,
         limit: int,
         cursor: str | None,
-    ) -> dict[str, Any]:
+    ) -> SessionPage:
         require(principal, Permission.READ)
         limit = check_int(limit, "limit", low=SESSION_PAGE[0], high=SESSION_PAGE[1])
         if created_by is not None:
@@ -111,14 +113,13 @@ class SessionService:
         has_more = len(page) > limit
         page = page[:limit]
         counts = await self._store.visible_counts(principal, [s.session_id for s in page])
-        return {
-            "success": True,
-            "sessions": [s.to_dict(counts[s.session_id]) for s in page],
-            "has_more": has_more,
-            "next_cursor": encode_cursor(page[-1].seq) if has_more and page else None,
-        }
+        return SessionPage(
+            sessions=[session_shape(s, counts[s.session_id]) for s in page],
+            has_more=has_more,
+            next_cursor=encode_cursor(page[-1].seq) if has_more and page else None,
+        )
 
-    async def close(self, principal: Principal, session_id: object) -> dict[str, Any]:
+    async def close(self, principal: Principal, session_id: str) -> SessionClosed:
         require(principal, Permission.WRITE)
         session = await self.require_session(session_id)
         if session.created_by != principal.agent_id and not principal.is_admin:
@@ -138,9 +139,4 @@ class SessionService:
                 agent_id=principal.agent_id,
             )
         )
-        return {
-            "success": True,
-            "session_id": session.session_id,
-            "is_active": False,
-            "closed_at": iso(now),
-        }
+        return SessionClosed(session_id=session.session_id, is_active=False, closed_at=iso(now))

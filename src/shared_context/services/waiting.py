@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
 
 from shared_context.domain.bounds import WAIT_PAGE, WAIT_TIMEOUT_SECONDS
 from shared_context.domain.errors import InvalidInput
@@ -24,6 +23,7 @@ from shared_context.domain.validation import check_int
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventBus, EventKind
 from shared_context.services.messages import MessageService
+from shared_context.services.results import WaitResult, message_shape
 from shared_context.storage.base import Store
 
 MAX_TIMEOUT_SECONDS = float(WAIT_TIMEOUT_SECONDS[1])
@@ -76,18 +76,18 @@ class WaitService:
     async def wait(
         self,
         principal: Principal,
-        session_id: object,
-        after_id: object = None,
-        timeout_seconds: object = 30,
-        limit: object = 50,
+        session_id: str,
+        after_id: int | None = None,
+        timeout_seconds: float = 30,
+        limit: int = 50,
         *,
         connection: Hashable = None,
-    ) -> dict[str, Any]:
+    ) -> WaitResult:
         require(principal, Permission.READ)
         timeout = check_timeout(timeout_seconds)
         page = check_int(limit, "limit", low=1, high=MAX_WAIT_PAGE)
         after = None if after_id is None else check_int(after_id, "after_id", low=0, high=2**62)
-        sid = str(session_id)
+        sid = session_id
         where = connection if connection is not None else ("agent", principal.agent_id)
         self.quota.acquire(principal.agent_id, where)
         try:
@@ -97,7 +97,7 @@ class WaitService:
 
     async def _wait(
         self, principal: Principal, sid: str, after: int | None, timeout: float, page: int
-    ) -> dict[str, Any]:
+    ) -> WaitResult:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         wake = asyncio.Event()
@@ -146,11 +146,10 @@ class WaitService:
             unsubscribe()
 
 
-def _result(found: list[Message], *, timed_out: bool, after: int) -> dict[str, Any]:
-    return {
-        "success": True,
-        "messages": [m.to_dict() for m in found],
-        "count": len(found),
-        "timed_out": timed_out,
-        "last_id": found[-1].id if found else after,
-    }
+def _result(found: list[Message], *, timed_out: bool, after: int) -> WaitResult:
+    return WaitResult(
+        messages=[message_shape(m) for m in found],
+        count=len(found),
+        timed_out=timed_out,
+        last_id=found[-1].id if found else after,
+    )

@@ -4,6 +4,7 @@ tokenizer on SQLite, ``pg_trgm`` on PostgreSQL)."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Generator
 from typing import Any
 
 MIN_TERM = 3
@@ -60,3 +61,85 @@ def holds_all(row: tuple[Any, ...], terms: list[str], content_only: bool) -> boo
     content = str(row[4]).lower()
     metadata = "" if content_only else str(row[6]).lower()
     return all(t in content or t in metadata for t in terms)
+
+
+class CommonPieces:
+    """Pieces known to match more index documents than the probe cap, per match column set.
+
+    Messages are never deleted or edited, so a piece's document count only grows: once above
+    the cap it stays above, in this process and whatever other processes add. Remembering the
+    verdict skips the probe that proves it again (a common trigram's probe reads ``cap + 1``
+    postings, the dearest part of the candidate stage) and chooses exactly the same pieces.
+    Bounded: the oldest verdicts are dropped first; a dropped one is only probed again."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._max = max(1, max_entries)
+        self._known: dict[tuple[str, bool], None] = {}
+
+    def __contains__(self, key: tuple[str, bool]) -> bool:
+        return key in self._known
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def add(self, key: tuple[str, bool]) -> None:
+        if key in self._known:
+            return
+        if len(self._known) >= self._max:
+            del self._known[next(iter(self._known))]
+        self._known[key] = None
+
+
+def choose_rare(
+    terms: list[str],
+    *,
+    content_only: bool,
+    probe_cap: int,
+    budget: int,
+    common: CommonPieces,
+    counts: dict[str, int] | None = None,
+) -> Generator[str, int, list[str]]:
+    """The most selective pieces whose document counts together fit ``budget``: the rule both
+    backends share, written without I/O. It yields each piece whose document count (capped at
+    ``probe_cap + 1``) it needs and is sent that count; it returns the chosen pieces. A longer
+    piece matches a subset of each of its trigrams' documents, so it is probed only when every
+    one of its trigrams is too common to use. ``counts`` receives every count it was sent."""
+    seen = counts if counts is not None else {}
+    counted: list[tuple[int, int, str]] = []
+    too_common: set[str] = set()
+    for order, gram in enumerate(query_trigrams(terms)):
+        if (gram, content_only) in common:
+            too_common.add(gram)
+            continue
+        count = seen[gram] = yield gram
+        if count > probe_cap:
+            too_common.add(gram)
+            common.add((gram, content_only))
+        elif count:
+            counted.append((count, order, gram))
+    probes = 0
+    for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(too_common)):
+        if probes < MAX_LONG_PROBES and all(g in too_common for g in trigrams(piece)):
+            probes += 1
+            if (piece, content_only) in common:
+                continue
+            count = seen[piece] = yield piece
+            if count > probe_cap:
+                common.add((piece, content_only))
+            elif count:
+                counted.append((count, order, piece))
+    counted.sort()
+    chosen: list[str] = []
+    spent = 0
+    for count, _, piece in counted:
+        if spent + count > budget:
+            break
+        chosen.append(piece)
+        spent += count
+    return chosen
+
+
+def absent(term: str, counts: dict[str, int]) -> bool:
+    """Whether a probe found a trigram of ``term`` in no indexed document at all: then no
+    message contains the term, and an AND over it matches nothing (a typo usually makes one)."""
+    return any(counts.get(gram) == 0 for gram in trigrams(term))

@@ -35,7 +35,7 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Measured figures (admin): per-tool calls, errors and latency percentiles; database,
         cache and coordination figures; totals; PostgreSQL migration readiness."""
         principal = await caller(app, auth_token)
-        return MetricsReport.model_validate(await app.metrics.report(principal))
+        return await app.metrics.report(principal)
 
     @tool(mcp, annotations={"title": "API documentation", "readOnlyHint": True})
     async def generate_api_documentation(
@@ -46,6 +46,4 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Documentation of every tool, generated from the live registry."""
         principal = await caller(app, auth_token)
         require(principal, Permission.READ)
-        return Documentation.model_validate(
-            docs.render(await tool_docs(mcp), format, include_examples)
-        )
+        return docs.render(await tool_docs(mcp), format, include_examples)

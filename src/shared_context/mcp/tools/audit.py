@@ -46,17 +46,15 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Audit events (time, agent, event, session, outcome, details). Admins see every
         agent's events; everyone else only their own."""
         principal = await caller(app, auth_token)
-        return AuditPage.model_validate(
-            await app.audit_log.get_log(
-                principal,
-                session_id=session_id,
-                agent_id=agent_id,
-                event_type=event_type,
-                since=since,
-                limit=limit,
-                cursor=cursor,
-                order=order,
-            )
+        return await app.audit_log.get_log(
+            principal,
+            session_id=session_id,
+            agent_id=agent_id,
+            event_type=event_type,
+            since=since,
+            limit=limit,
+            cursor=cursor,
+            order=order,
         )
 
     @tool(mcp, annotations={"title": "Agent activity summary", "readOnlyHint": True})
@@ -70,6 +68,4 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Counts of audit events by type and outcome over the last hours (admins: any agent
         or all agents; everyone else: themselves)."""
         principal = await caller(app, auth_token)
-        return ActivitySummary.model_validate(
-            await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)
-        )
+        return await app.audit_log.summary(principal, agent_id=agent_id, hours=hours)

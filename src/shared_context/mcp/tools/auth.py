@@ -46,14 +46,12 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Exchange an API key for an agent token (JWT), granting the requested permissions the
         key allows. Not needed when the connection carries an identity; use the token as
         auth_token (e.g. a sub-agent acting as itself) or as an HTTP bearer token."""
-        return TokenResult.model_validate(
-            await app.auth.authenticate(
-                agent_id, agent_type, api_key or header_api_key(), requested_permissions
-            )
+        return await app.auth.authenticate(
+            agent_id, agent_type, api_key or header_api_key(), requested_permissions
         )
 
     @tool(mcp, annotations={"title": "Refresh token"})
     async def refresh_token(auth_token: AuthToken = None) -> TokenResult:
         """Issue a fresh token for the same agent and revoke the one presented."""
         principal = await caller(app, auth_token)
-        return TokenResult.model_validate(await app.auth.refresh(principal))
+        return await app.auth.refresh(principal)

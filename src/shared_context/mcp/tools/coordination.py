@@ -32,9 +32,7 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> PresenceResult:
         """Announce your status (and optionally the session you work in) to other agents."""
         principal = await caller(app, auth_token)
-        return PresenceResult.model_validate(
-            await coordination.presence.register(principal, status, session_id, metadata)
-        )
+        return await coordination.presence.register(principal, status, session_id, metadata)
 
     @tool(mcp, annotations={"title": "Get active agents", "readOnlyHint": True})
     async def get_active_agents(
@@ -52,9 +50,7 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> ActiveAgents:
         """Agents seen recently (any authenticated call counts), with status and last_seen."""
         principal = await caller(app, auth_token)
-        return ActiveAgents.model_validate(
-            await coordination.presence.active(principal, session_id, within_seconds)
-        )
+        return await coordination.presence.active(principal, session_id, within_seconds)
 
     @tool(mcp, annotations={"title": "Coordinate session work"})
     async def coordinate_session_work(
@@ -91,10 +87,8 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Take, renew, release or inspect a lease on a session (or a named resource in it).
         A held lock answers SESSION_LOCKED with the holder and expires_at."""
         principal = await caller(app, auth_token)
-        return LockResult.model_validate(
-            await coordination.locks.coordinate(
-                principal, session_id, action, lock_type, ttl_seconds, resource, force
-            )
+        return await coordination.locks.coordinate(
+            principal, session_id, action, lock_type, ttl_seconds, resource, force
         )
 
     @tool(mcp, annotations={"title": "Wait for messages", "readOnlyHint": True})
@@ -122,8 +116,6 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Block until a message you may see exists after after_id, or the timeout passes.
         Use this instead of polling get_messages."""
         principal = await caller(app, auth_token)
-        return WaitResult.model_validate(
-            await coordination.waits.wait(
-                principal, session_id, after_id, timeout_seconds, limit, connection=connection_key()
-            )
+        return await coordination.waits.wait(
+            principal, session_id, after_id, timeout_seconds, limit, connection=connection_key()
         )

@@ -68,17 +68,15 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Store a value in your private memory (global or per session); returns its version.
         Every write increases the version; use if_version for safe read-modify-write."""
         principal = await caller(app, auth_token)
-        return MemoryWritten.model_validate(
-            await app.memory.set(
-                principal,
-                key,
-                value,
-                session_id=session_id,
-                expires_in=expires_in,
-                metadata=metadata,
-                overwrite=overwrite,
-                if_version=if_version,
-            )
+        return await app.memory.set(
+            principal,
+            key,
+            value,
+            session_id=session_id,
+            expires_in=expires_in,
+            metadata=metadata,
+            overwrite=overwrite,
+            if_version=if_version,
         )
 
     @tool(mcp, annotations={"title": "Get memory", "readOnlyHint": True})
@@ -87,9 +85,7 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MemoryEntry:
         """Read one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
         principal = await caller(app, auth_token)
-        return MemoryEntry.model_validate(
-            await app.memory.get(principal, key, session_id=session_id)
-        )
+        return await app.memory.get(principal, key, session_id=session_id)
 
     @tool(mcp, annotations={"title": "List memory", "readOnlyHint": True})
     async def list_memory(
@@ -114,10 +110,8 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MemoryPage:
         """Your live memory entries (without values), oldest first, one page at a time."""
         principal = await caller(app, auth_token)
-        return MemoryPage.model_validate(
-            await app.memory.list(
-                principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
-            )
+        return await app.memory.list(
+            principal, session_id=session_id, prefix=prefix, limit=limit, cursor=cursor
         )
 
     @tool(mcp, annotations={"title": "Delete memory", "destructiveHint": True})
@@ -126,6 +120,4 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MemoryDeleted:
         """Delete one of your memory entries (MEMORY_NOT_FOUND when missing or expired)."""
         principal = await caller(app, auth_token)
-        return MemoryDeleted.model_validate(
-            await app.memory.delete(principal, key, session_id=session_id)
-        )
+        return await app.memory.delete(principal, key, session_id=session_id)

@@ -43,16 +43,14 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MessagePosted:
         """Post a message to a session."""
         principal = await caller(app, auth_token)
-        return MessagePosted.model_validate(
-            await app.messages.add(
-                principal,
-                session_id,
-                content,
-                visibility,
-                metadata,
-                parent_message_id,
-                idempotency_key,
-            )
+        return await app.messages.add(
+            principal,
+            session_id,
+            content,
+            visibility,
+            metadata,
+            parent_message_id,
+            idempotency_key,
         )
 
     @tool(mcp, annotations={"title": "Get messages", "readOnlyHint": True})
@@ -68,10 +66,8 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MessagePage:
         """Messages you may see, oldest first, with has_more and next_cursor."""
         principal = await caller(app, auth_token)
-        return MessagePage.model_validate(
-            await app.messages.get(
-                principal, session_id, limit=limit, cursor=cursor, offset=offset, since_id=since_id
-            )
+        return await app.messages.get(
+            principal, session_id, limit=limit, cursor=cursor, offset=offset, since_id=since_id
         )
 
     @tool(mcp, annotations={"title": "Get messages (filtered)", "readOnlyHint": True})
@@ -94,19 +90,17 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Messages filtered by sender, visibility, time range or parent; admin_only messages
         only with include_admin_only (admins)."""
         principal = await caller(app, auth_token)
-        return MessagePage.model_validate(
-            await app.messages.get_advanced(
-                principal,
-                session_id,
-                include_admin_only=include_admin_only,
-                sender=sender,
-                visibility=visibility,
-                since=since,
-                until=until,
-                parent_message_id=parent_message_id,
-                limit=limit,
-                cursor=cursor,
-            )
+        return await app.messages.get_advanced(
+            principal,
+            session_id,
+            include_admin_only=include_admin_only,
+            sender=sender,
+            visibility=visibility,
+            since=since,
+            until=until,
+            parent_message_id=parent_message_id,
+            limit=limit,
+            cursor=cursor,
         )
 
     @tool(mcp, annotations={"title": "Set message visibility"})
@@ -118,6 +112,4 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> VisibilityChanged:
         """Change a message's visibility (its sender or an admin)."""
         principal = await caller(app, auth_token)
-        return VisibilityChanged.model_validate(
-            await app.messages.set_visibility(principal, session_id, message_id, visibility)
-        )
+        return await app.messages.set_visibility(principal, session_id, message_id, visibility)

@@ -47,16 +47,14 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Fuzzy search of the messages you may see in a session, best match first, each with
         its score (0-100) and a preview of the matching text."""
         principal = await caller(app, auth_token)
-        return SearchResults.model_validate(
-            await app.search.search_context(
-                principal,
-                session_id,
-                query,
-                fuzzy_threshold=fuzzy_threshold,
-                limit=limit,
-                search_scope=search_scope,
-                search_metadata=search_metadata,
-            )
+        return await app.search.search_context(
+            principal,
+            session_id,
+            query,
+            fuzzy_threshold=fuzzy_threshold,
+            limit=limit,
+            search_scope=search_scope,
+            search_metadata=search_metadata,
         )
 
     @tool(mcp, annotations={"title": "Search by sender", "readOnlyHint": True})
@@ -71,9 +69,7 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> MessagePage:
         """Messages you may see from one sender, oldest first, with has_more and next_cursor."""
         principal = await caller(app, auth_token)
-        return MessagePage.model_validate(
-            await app.search.by_sender(principal, session_id, sender, limit, cursor)
-        )
+        return await app.search.by_sender(principal, session_id, sender, limit, cursor)
 
     @tool(mcp, annotations={"title": "Search by time range", "readOnlyHint": True})
     async def search_by_timerange(
@@ -91,8 +87,6 @@ def register(mcp: FastMCP, app: Services) -> None:
         """Messages you may see posted between two instants (both inclusive), oldest first,
         with has_more and next_cursor."""
         principal = await caller(app, auth_token)
-        return MessagePage.model_validate(
-            await app.search.by_timerange(
-                principal, session_id, start_time, end_time, limit, cursor
-            )
+        return await app.search.by_timerange(
+            principal, session_id, start_time, end_time, limit, cursor
         )

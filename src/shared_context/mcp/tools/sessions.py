@@ -34,15 +34,13 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> SessionCreated:
         """Open a new shared session; returns its session_id."""
         principal = await caller(app, auth_token)
-        return SessionCreated.model_validate(
-            await app.sessions.create(principal, purpose, metadata)
-        )
+        return await app.sessions.create(principal, purpose, metadata)
 
     @tool(mcp, annotations={"title": "Get session", "readOnlyHint": True})
     async def get_session(session_id: SessionId, auth_token: AuthToken = None) -> SessionDetail:
         """A session with the number of messages visible to you and its visible participants."""
         principal = await caller(app, auth_token)
-        return SessionDetail.model_validate(await app.sessions.get(principal, session_id))
+        return await app.sessions.get(principal, session_id)
 
     @tool(mcp, annotations={"title": "List sessions", "readOnlyHint": True})
     async def list_sessions(
@@ -54,18 +52,16 @@ def register(mcp: FastMCP, app: Services) -> None:
     ) -> SessionPage:
         """Sessions, newest first, one page at a time."""
         principal = await caller(app, auth_token)
-        return SessionPage.model_validate(
-            await app.sessions.list(
-                principal,
-                active_only=active_only,
-                created_by=created_by,
-                limit=limit,
-                cursor=cursor,
-            )
+        return await app.sessions.list(
+            principal,
+            active_only=active_only,
+            created_by=created_by,
+            limit=limit,
+            cursor=cursor,
         )
 
     @tool(mcp, annotations={"title": "Close session"})
     async def close_session(session_id: SessionId, auth_token: AuthToken = None) -> SessionClosed:
         """Close a session (creator or admin): no further messages; its data is kept."""
         principal = await caller(app, auth_token)
-        return SessionClosed.model_validate(await app.sessions.close(principal, session_id))
+        return await app.sessions.close(principal, session_id)

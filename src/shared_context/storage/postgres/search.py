@@ -21,12 +21,11 @@ from shared_context.storage.postgres.store import PostgresStore
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, scope_sql
 from shared_context.storage.search_terms import (
     EXACT_ANCHORS,
-    MAX_LONG_PROBES,
+    CommonPieces,
+    absent,
+    choose_rare,
     holds_all,
-    longer_pieces,
     query_terms,
-    query_trigrams,
-    trigrams,
 )
 
 CONTENT = "lower(m.content)"
@@ -77,6 +76,7 @@ class PostgresSearch:
         self._store = store
         self._probe_cap = probe_cap
         self._budget = budget
+        self._common = CommonPieces()
 
     async def candidates(self, viewer: Principal, request: SearchRequest) -> list[Candidate]:
         terms = query_terms(request.query)
@@ -87,12 +87,15 @@ class PostgresSearch:
         limit = request.candidate_limit
         found: dict[int, Candidate] = {}
         async with self._store.connection() as conn:
+            counts: dict[str, int] = {}
+            rare = await self._rare_pieces(conn, terms, content_only, counts)
+            # A term with a trigram no message holds matches nothing: the AND is skipped.
             anchors = sorted(terms, key=len, reverse=True)[:EXACT_ANCHORS]
-            for row in await self._matching(
-                conn, anchors, "AND", content_only, filters, max(1, limit // 2)
-            ):
-                found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
-            rare = await self._rare_pieces(conn, terms, content_only)
+            if not any(absent(anchor, counts) for anchor in anchors):
+                for row in await self._matching(
+                    conn, anchors, "AND", content_only, filters, max(1, limit // 2)
+                ):
+                    found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
             if rare and len(found) < limit:
                 for row in await self._matching(conn, rare, "OR", content_only, filters, limit):
                     if row[0] not in found and len(found) < limit:
@@ -136,30 +139,24 @@ class PostgresSearch:
         params = [*match_params([piece], content_only), self._probe_cap + 1]
         return int(await conn.fetchval(pg(sql), *params))
 
-    async def _rare_pieces(self, conn: Any, terms: list[str], content_only: bool) -> list[str]:
-        """The most selective pieces whose document counts together fit the budget (the same
-        rule as the SQLite backend, counted on the trigram indexes)."""
-        counted: list[tuple[int, int, str]] = []
-        common: set[str] = set()
-        for order, gram in enumerate(query_trigrams(terms)):
-            count = await self._count(conn, gram, content_only)
-            if count > self._probe_cap:
-                common.add(gram)
-            elif count:
-                counted.append((count, order, gram))
-        probes = 0
-        for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
-            if probes < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
-                probes += 1
-                count = await self._count(conn, piece, content_only)
-                if 0 < count <= self._probe_cap:
-                    counted.append((count, order, piece))
-        counted.sort()
-        chosen: list[str] = []
-        spent = 0
-        for count, _, piece in counted:
-            if spent + count > self._budget:
-                break
-            chosen.append(piece)
-            spent += count
-        return chosen
+    async def _rare_pieces(
+        self, conn: Any, terms: list[str], content_only: bool, counts: dict[str, int]
+    ) -> list[str]:
+        """The most selective pieces whose document counts together fit the budget (the rule
+        of ``search_terms.choose_rare``, counted on the trigram indexes); every probed piece's
+        count lands in ``counts``."""
+        plan = choose_rare(
+            terms,
+            content_only=content_only,
+            probe_cap=self._probe_cap,
+            budget=self._budget,
+            common=self._common,
+            counts=counts,
+        )
+        try:
+            piece = next(plan)
+            while True:
+                piece = plan.send(await self._count(conn, piece, content_only))
+        except StopIteration as done:
+            chosen: list[str] = done.value
+            return chosen

@@ -33,12 +33,11 @@ from shared_context.storage import rows
 from shared_context.storage.search import Candidate, SearchRequest, SearchScope, scope_sql
 from shared_context.storage.search_terms import (
     EXACT_ANCHORS,
-    MAX_LONG_PROBES,
+    CommonPieces,
+    absent,
+    choose_rare,
     holds_all,
-    longer_pieces,
     query_terms,
-    query_trigrams,
-    trigrams,
 )
 from shared_context.storage.sqlite.store import SqliteStore
 
@@ -68,6 +67,7 @@ class SqliteSearch:
         self._store = store
         self._probe_cap = probe_cap
         self._budget = budget
+        self._common = CommonPieces()
 
     async def candidates(self, viewer: Principal, request: SearchRequest) -> list[Candidate]:
         terms = query_terms(request.query)
@@ -87,13 +87,16 @@ class SqliteSearch:
             if span[0] is None:
                 return []
             found: dict[int, Candidate] = {}
+            counts: dict[str, int] = {}
+            rare = self._rare_pieces(conn, terms, content_only, counts)
             # The longest terms are the most selective; the rest are checked on the rows, so
             # a long query of words that never co-occur cannot make the AND scan the index.
+            # A term with a trigram no document holds matches nothing: the AND is skipped.
             anchors = sorted(terms, key=len, reverse=True)[:EXACT_ANCHORS]
-            exact = match_expression(anchors, "AND", content_only=content_only)
-            for row in self._matching(conn, exact, span, filters, max(1, limit // 2)):
-                found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
-            rare = self._rare_pieces(conn, terms, content_only)
+            if not any(absent(anchor, counts) for anchor in anchors):
+                exact = match_expression(anchors, "AND", content_only=content_only)
+                for row in self._matching(conn, exact, span, filters, max(1, limit // 2)):
+                    found[row[0]] = Candidate(row, exact=holds_all(row, terms, content_only))
             if rare and len(found) < limit:
                 loose = match_expression(rare, "OR", content_only=content_only)
                 for row in self._matching(conn, loose, span, filters, limit):
@@ -139,35 +142,29 @@ class SqliteSearch:
         return int(row[0])
 
     def _rare_pieces(
-        self, conn: sqlite3.Connection, terms: list[str], content_only: bool
+        self,
+        conn: sqlite3.Connection,
+        terms: list[str],
+        content_only: bool,
+        counts: dict[str, int],
     ) -> list[str]:
-        """The most selective pieces whose document counts together fit the budget."""
-        counted: list[tuple[int, int, str]] = []
-        common: set[str] = set()
-        for order, gram in enumerate(query_trigrams(terms)):
-            count = self._count(conn, gram, content_only)
-            if count > self._probe_cap:
-                common.add(gram)
-            elif count:
-                counted.append((count, order, gram))
-        probes = 0
-        for order, piece in enumerate(longer_pieces(terms), start=len(counted) + len(common)):
-            # A longer piece matches a subset of each of its trigrams' documents: it adds
-            # nothing unless every one of its trigrams was too common to use.
-            if probes < MAX_LONG_PROBES and all(g in common for g in trigrams(piece)):
-                probes += 1
-                count = self._count(conn, piece, content_only)
-                if 0 < count <= self._probe_cap:
-                    counted.append((count, order, piece))
-        counted.sort()
-        chosen: list[str] = []
-        spent = 0
-        for count, _, piece in counted:
-            if spent + count > self._budget:
-                break
-            chosen.append(piece)
-            spent += count
-        return chosen
+        """The most selective pieces whose document counts together fit the budget; every
+        probed piece's count lands in ``counts``."""
+        plan = choose_rare(
+            terms,
+            content_only=content_only,
+            probe_cap=self._probe_cap,
+            budget=self._budget,
+            common=self._common,
+            counts=counts,
+        )
+        try:
+            piece = next(plan)
+            while True:
+                piece = plan.send(self._count(conn, piece, content_only))
+        except StopIteration as done:
+            chosen: list[str] = done.value
+            return chosen
 
 
 def candidate_sql(filters_sql: str) -> str:

@@ -5,9 +5,9 @@ service behind ``authenticate_agent``, so key ceilings and agent bindings apply)
 cookie is ``AuthService.resolve`` (expiry and revocation, like every tool call), messages come
 from ``MessageService.read``/``get_advanced`` and ``SearchService.search_context`` (visibility
 is applied by storage through ``domain.visibility``, exactly as for the MCP tools), presence,
-locks, audit and metrics from their services. Results are turned into small view records here,
-so a change of the services' return types (dicts today, pydantic models tomorrow) is adapted in
-this module alone: ``_plain`` accepts both.
+locks, audit and metrics from their services. The services' typed results
+(``services.results``) are turned into small view records here, so the templates do not depend
+on them.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared_context.domain.clock import parse_iso
-from shared_context.domain.models import Message, MessageQuery, Principal
+from shared_context.domain.models import Message, MessageQuery, Principal, visibility_name
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventKind
 from shared_context.services.container import Services
+from shared_context.services.results import MessageShape, SessionShape, message_shape
 
 PAGE_MAX = 200  # messages shown on one session page
 SESSIONS_SCAN_MAX = 500  # sessions looked at when filtering the list by text
@@ -28,18 +29,6 @@ ADMIN_LOCK_SESSIONS = 50  # active sessions whose locks the agents panel lists
 ACTIVITY_ROWS = 50
 CSRF_SECRET_NAME = "dashboard_csrf_secret"
 PERMISSION_CHOICES = ("read", "write", "admin")
-
-
-def _plain(value: Any) -> Any:
-    """A service result as plain data, whether it is a dict or a pydantic model."""
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json")
-    return value
-
-
-def _field(value: Any, name: str) -> Any:
-    return _plain(value)[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,31 +83,28 @@ class SessionView:
     message_count: int
 
 
-def message_view(raw: Any, score: float | None = None) -> MessageView:
-    if isinstance(raw, Message):
-        raw = raw.to_dict()
-    m = _plain(raw)
+def message_view(raw: Message | MessageShape, score: float | None = None) -> MessageView:
+    m = message_shape(raw) if isinstance(raw, Message) else raw
     return MessageView(
-        id=int(m["id"]),
-        sender=str(m["sender"]),
-        sender_type=str(m["sender_type"]),
-        content=str(m["content"]),
-        visibility=str(m["visibility"]),
-        parent_message_id=m.get("parent_message_id"),
-        timestamp=str(m["timestamp"]),
+        id=m.id,
+        sender=m.sender,
+        sender_type=m.sender_type,
+        content=m.content,
+        visibility=m.visibility,
+        parent_message_id=m.parent_message_id,
+        timestamp=m.timestamp,
         score=score,
     )
 
 
-def _session_view(raw: Any) -> SessionView:
-    s = _plain(raw)
+def _session_view(s: SessionShape) -> SessionView:
     return SessionView(
-        session_id=s["session_id"],
-        purpose=s["purpose"],
-        created_by=s["created_by"],
-        created_at=str(s["created_at"]),
-        is_active=bool(s["is_active"]),
-        message_count=int(s.get("message_count") or 0),
+        session_id=s.session_id,
+        purpose=s.purpose,
+        created_by=s.created_by,
+        created_at=s.created_at,
+        is_active=s.is_active,
+        message_count=s.message_count or 0,
     )
 
 
@@ -130,12 +116,8 @@ class DashboardData:
     async def login(
         self, api_key: str, agent_id: str, agent_type: str, permissions: list[str]
     ) -> Login:
-        result = _plain(
-            await self._app.auth.authenticate(agent_id, agent_type, api_key, permissions)
-        )
-        return Login(
-            token=str(result["token"]), expires_at=parse_iso(result["expires_at"], "expires_at")
-        )
+        result = await self._app.auth.authenticate(agent_id, agent_type, api_key, permissions)
+        return Login(token=result.token, expires_at=parse_iso(str(result.expires_at), "expires_at"))
 
     async def viewer(self, token: str | None) -> Viewer:
         """Raises ``AuthError`` (AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID) like a tool call."""
@@ -170,18 +152,16 @@ class DashboardData:
         found: list[SessionView] = []
         scanned = 0
         while True:
-            page = _plain(
-                await self._app.sessions.list(
-                    viewer.principal,
-                    active_only=active_only,
-                    created_by=created_by,
-                    limit=limit if text is None else 100,
-                    cursor=cursor,
-                )
+            page = await self._app.sessions.list(
+                viewer.principal,
+                active_only=active_only,
+                created_by=created_by,
+                limit=limit if text is None else 100,
+                cursor=cursor,
             )
-            rows = [_session_view(s) for s in page["sessions"]]
+            rows = [_session_view(s) for s in page.sessions]
             scanned += len(rows)
-            cursor = page.get("next_cursor")
+            cursor = page.next_cursor
             if text is None:
                 return rows, cursor
             needle = text.casefold()
@@ -192,8 +172,8 @@ class DashboardData:
                 return found[:limit], cursor
 
     async def session(self, viewer: Viewer, session_id: str) -> tuple[SessionView, list[str]]:
-        body = _plain(await self._app.sessions.get(viewer.principal, session_id))
-        return _session_view(body["session"]), list(body.get("participants") or [])
+        body = await self._app.sessions.get(viewer.principal, session_id)
+        return _session_view(body.session), list(body.participants)
 
     # --- messages -------------------------------------------------------------------------
     async def latest(
@@ -220,23 +200,19 @@ class DashboardData:
     async def filtered(
         self, viewer: Viewer, session_id: str, *, sender: str | None, visibility: str | None
     ) -> tuple[list[MessageView], bool]:
-        body = _plain(
-            await self._app.messages.get_advanced(
-                viewer.principal,
-                session_id,
-                include_admin_only=viewer.is_admin,
-                sender=sender,
-                visibility=visibility,
-                limit=PAGE_MAX,
-            )
+        body = await self._app.messages.get_advanced(
+            viewer.principal,
+            session_id,
+            include_admin_only=viewer.is_admin,
+            sender=sender,
+            visibility=None if visibility is None else visibility_name(visibility),
+            limit=PAGE_MAX,
         )
-        return [message_view(m) for m in body["messages"]], bool(body.get("has_more"))
+        return [message_view(m) for m in body.messages], body.has_more
 
     async def search(self, viewer: Viewer, session_id: str, query: str) -> list[MessageView]:
-        body = _plain(
-            await self._app.search.search_context(viewer.principal, session_id, query, limit=50)
-        )
-        return [message_view(r["message"], float(r["score"])) for r in body["results"]]
+        body = await self._app.search.search_context(viewer.principal, session_id, query, limit=50)
+        return [message_view(r.message, r.score) for r in body.results]
 
     async def post(
         self,
@@ -247,18 +223,23 @@ class DashboardData:
         parent_message_id: int | None,
     ) -> int:
         body = await self._app.messages.add(
-            viewer.principal, session_id, content, visibility, None, parent_message_id
+            viewer.principal,
+            session_id,
+            content,
+            visibility_name(visibility),  # a form field: checked like a tool argument
+            None,
+            parent_message_id,
         )
-        return int(_field(body, "message_id"))
+        return body.message_id
 
     # --- coordination ---------------------------------------------------------------------
     async def presence(self, viewer: Viewer, session_id: str | None) -> list[dict[str, Any]]:
-        body = _plain(await self._app.coordination.presence.active(viewer.principal, session_id))
-        return [dict(a) for a in body["agents"]]
+        body = await self._app.coordination.presence.active(viewer.principal, session_id)
+        return [a.model_dump(mode="json") for a in body.agents]
 
     async def locks(self, viewer: Viewer, session_id: str) -> list[dict[str, Any]]:
         leases = await self._app.coordination.locks.list_locks(viewer.principal, session_id)
-        return [dict(_plain(lease)) for lease in leases]
+        return [lease.model_dump(mode="json") for lease in leases]
 
     async def all_locks(self, viewer: Viewer) -> list[dict[str, Any]]:
         sessions, _ = await self.sessions(
@@ -275,15 +256,15 @@ class DashboardData:
         return found
 
     async def activity(self, viewer: Viewer) -> list[dict[str, Any]]:
-        body = _plain(await self._app.audit_log.get_log(viewer.principal, limit=ACTIVITY_ROWS))
-        return [dict(e) for e in body["entries"]]
+        body = await self._app.audit_log.get_log(viewer.principal, limit=ACTIVITY_ROWS)
+        return [e.model_dump(mode="json") for e in body.entries]
 
     async def metrics(self, viewer: Viewer) -> dict[str, Any]:
-        return dict(_plain(await self._app.metrics.report(viewer.principal)))
+        return (await self._app.metrics.report(viewer.principal)).model_dump(mode="json")
 
     async def sample_metrics(self) -> dict[str, Any]:
         """The figures of get_performance_metrics, for the background sampler (no viewer)."""
-        return dict(_plain(await self._app.metrics.snapshot()))
+        return (await self._app.metrics.snapshot()).model_dump(mode="json")
 
     # --- events ---------------------------------------------------------------------------
     def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:

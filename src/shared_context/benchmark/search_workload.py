@@ -1,7 +1,7 @@
 """A realistic search workload, generated from a seed: messages and a query mix.
 
 Used by ``bench/search.py`` (latency, CPU per call, scorer study) and by the search tests
-(candidate bounds as a session grows). ``tests/search_corpus.py`` stays the small hand-labelled
+(candidate bounds as a session grows). ``search_corpus`` stays the small hand-labelled
 relevance corpus; this one is about *cost* on text that looks like what agents post:
 
 - messages: prose status updates, code snippets, log lines, Python stack traces and ticket
