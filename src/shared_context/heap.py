@@ -46,6 +46,13 @@ def settle() -> tuple[int, int, int]:
     return previous
 
 
+def unsettle(previous: tuple[int, int, int]) -> None:
+    """Undo ``settle`` (for a caller that is not the whole process, e.g. ``scs bench`` under a
+    test runner)."""
+    gc.unfreeze()
+    gc.set_threshold(*previous)
+
+
 def loop_name() -> str:
     """The event loop ``run`` uses: ``uvloop`` when it is installed, else ``asyncio``."""
     return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"

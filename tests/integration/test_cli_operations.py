@@ -74,6 +74,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
             "2",
             "--ops-per-agent",
             "2",
+            "--min-calls",
+            "6",
             "--agents",
             "3",
             "--search-sizes",

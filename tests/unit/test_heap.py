@@ -14,16 +14,18 @@ def test_settle_freezes_the_start_up_heap_and_raises_the_thresholds() -> None:
     # In a fresh interpreter: the test process's own collector stays as it is.
     code = (
         "import gc, json; from shared_context import heap; "
-        "before = heap.settle(); "
-        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))"
+        "before = heap.settle(); after = [gc.get_threshold(), gc.get_freeze_count()]; "
+        "heap.unsettle(before); "
+        "print(json.dumps([before, *after, gc.get_threshold(), gc.get_freeze_count()]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    before, after, frozen = json.loads(out.stdout)
+    before, after, frozen, restored, still_frozen = json.loads(out.stdout)
     assert before == [700, 10, 10]
     assert after == [heap.YOUNG, heap.MIDDLE, heap.OLD]
     assert frozen > 1000
+    assert restored == before and still_frozen == 0
 
 
 def test_run_uses_uvloop_when_installed() -> None:

@@ -339,8 +339,11 @@ def render(out: dict[str, Any]) -> str:
 def main(json_path: Path | None = None, **kwargs: Any) -> dict[str, Any]:
     # The load generator runs like the server (uvloop, settled collector): its CPU shares
     # the same cores, and every millisecond it saves is one the server can use.
-    heap.settle()
-    out = heap.run(run_suite(**kwargs))
+    previous = heap.settle()
+    try:
+        out = heap.run(run_suite(**kwargs))
+    finally:
+        heap.unsettle(previous)
     print(render(out))  # noqa: T201 - a command-line report
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
