@@ -18,12 +18,13 @@ version is not kept.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -215,3 +216,46 @@ class SessionVersions:
 
     def stats(self) -> dict[str, int]:
         return {"tracked": len(self._versions), "max": self._max, "resets": self.resets}
+
+
+class SingleFlight(Generic[V]):
+    """Concurrent misses for one key share one build (issue 15: after each write, every
+    concurrent reader of the session rebuilt the same message window from the database; with
+    40 agents on a session that was a stampede per write). Entries live only while a build
+    runs, so it is bounded by the calls in flight."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Hashable, asyncio.Future[V]] = {}
+        self.builds = 0
+        self.joined = 0
+
+    async def run(self, key: Hashable, build: Callable[[], Awaitable[V]]) -> V:
+        pending = self._pending.get(key)
+        if pending is not None:
+            self.joined += 1
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this caller was cancelled, not the build
+            # the build's caller was cancelled: build here instead
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        self.builds += 1
+        try:
+            value = await build()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: joiners (if any) re-raise it
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            if self._pending.get(key) is future:
+                del self._pending[key]
+        future.set_result(value)
+        return value
+
+    def stats(self) -> dict[str, int]:
+        return {"builds": self.builds, "joined": self.joined, "in_flight": len(self._pending)}

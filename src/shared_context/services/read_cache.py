@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from shared_context.cache import DEFAULT_MAX_BYTES, SessionVersions, VersionedLRU
+from shared_context.cache import DEFAULT_MAX_BYTES, SessionVersions, SingleFlight, VersionedLRU
 from shared_context.domain.models import Message, Principal, Session
 from shared_context.domain.visibility import can_see
 from shared_context.events.bus import Event, EventBus, EventKind
@@ -69,6 +69,7 @@ class ReadCache:
         self.pages: VersionedLRU[MessagePage] = VersionedLRU(
             "pages", max_entries, ttl_seconds, max_bytes=max_bytes // 2, versioned=True
         )
+        self.window_builds: SingleFlight[Window] = SingleFlight()
         bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
@@ -109,10 +110,9 @@ class ReadCache:
         None when the window does not reach back far enough (the caller reads storage)."""
         window = self.windows.get((session_id, version))
         if window is None:
-            rows = await self._store.recent_messages(session_id, self._window_size + 1)
-            complete = len(rows) <= self._window_size
-            window = Window(tuple(rows[-self._window_size :]), complete)
-            self.windows.put((session_id, version), window)
+            window = await self.window_builds.run(
+                (session_id, version), lambda: self._build_window(session_id, version)
+            )
         if not window.covers(after_id):
             return None
         floor = after_id or 0
@@ -124,12 +124,23 @@ class ReadCache:
                     break
         return out
 
+    async def _build_window(self, session_id: str, version: int) -> Window:
+        rows = await self._store.recent_messages(session_id, self._window_size + 1)
+        window = Window(tuple(rows[-self._window_size :]), len(rows) <= self._window_size)
+        self.windows.put((session_id, version), window)
+        return window
+
     def trim(self) -> int:
         return self.sessions.trim() + self.windows.trim() + self.pages.trim()
 
     def stats(self) -> dict[str, Any]:
+        builds = self.window_builds.stats()
         return {
             "sessions": self.sessions.stats(),
-            "window": self.windows.stats(),
+            "window": {
+                **self.windows.stats(),
+                "builds": builds["builds"],
+                "joined": builds["joined"],
+            },
             "pages": self.pages.stats(),
         }
