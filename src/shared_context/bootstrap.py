@@ -55,6 +55,7 @@ from shared_context.telemetry.calls import note_caller
 from shared_context.telemetry.tracing import Tracing
 from shared_context.web.app import build_routes
 from shared_context.web.dashboard import Dashboard
+from shared_context.web.headers import TrimmedHeaderValues
 from shared_context.web.limits import BodySizeLimit
 
 log = logging.getLogger("shared_context")
@@ -399,6 +400,7 @@ def build_http_app(app: Services, mcp: FastMCP | None = None) -> Starlette:
         routes=[*build_routes(app), *dashboard.routes(), Mount("/", app=mcp_app)],
         lifespan=dashboard.lifespan(mcp_app.lifespan),
         middleware=[
+            Middleware(TrimmedHeaderValues),  # before anything reads a header
             Middleware(
                 HostOriginGuardMiddleware,
                 allowed_hosts=[settings.host, *settings.allowed_hosts],
