@@ -65,10 +65,13 @@ def tool(
                 raise ToolError(exc.message, log_level=logging.DEBUG) from exc
 
         setattr(quiet, BOUNDARY_MARK, True)
-        if "output_schema" not in options:  # FastMCP's schema of the return type, compacted
-            derived = FunctionTool.from_function(quiet, **options).output_schema
-            options["output_schema"] = compact_nullable(derived)
-        mcp.tool(**options)(quiet)
+        # Built once here (not by the decorator) so its output schema can be compacted
+        # before the tool is registered.
+        built = FunctionTool.from_function(quiet, **options)
+        if built.output_schema is not None:
+            compact = compact_nullable(built.output_schema)
+            built = built.model_copy(update={"output_schema": compact})
+        mcp.add_tool(built)
         return fn
 
     return decorate
