@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shared_context.benchmark.search_phase import bulk_insert
 from shared_context.benchmark.search_workload import messages, query_mix
 from shared_context.bootstrap import build_search
 from shared_context.domain.validation import dumps
@@ -31,16 +32,8 @@ async def test_answers_equal_the_golden_snapshot(services: Services) -> None:
 
 
 def _bulk(sid: str, batch: list[tuple[str, dict[str, Any]]]) -> Callable[[Any], None]:
-    rows = [(sid, "bob", "claude", c, "public", dumps(m), time.time()) for c, m in batch]
-
-    def fn(conn: Any) -> None:
-        conn.executemany(
-            "INSERT INTO messages (session_id, sender, sender_type, content, visibility, "
-            "metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-
-    return fn
+    now = time.time()
+    return bulk_insert([(sid, "bob", "claude", c, "public", dumps(m), now) for c, m in batch])
 
 
 @pytest.mark.sqlite_only

@@ -70,14 +70,17 @@ async def grow(app: Services, sid: str, corpus: Iterable[tuple[str, dict[str, An
         visibility = "public" if roll < 0.85 else "private" if roll < 0.95 else "agent_only"
         batch.append((sid, sender, kind, content, visibility, dumps(meta), time.time()))
         if len(batch) == 10_000:
-            await app.store.write(_bulk_insert(batch))  # type: ignore[attr-defined]
+            await app.store.write(bulk_insert(batch))  # type: ignore[attr-defined]
             batch = []
     if batch:
-        await app.store.write(_bulk_insert(batch))  # type: ignore[attr-defined]
+        await app.store.write(bulk_insert(batch))  # type: ignore[attr-defined]
     return time.perf_counter() - started
 
 
-def _bulk_insert(batch: list[tuple[Any, ...]]) -> Callable[[Any], None]:
+def bulk_insert(batch: list[tuple[Any, ...]]) -> Callable[[Any], None]:
+    """A SQLite writer job inserting message rows (session_id, sender, sender_type, content,
+    visibility, metadata JSON, created_at) with ``executemany``: the index triggers run."""
+
     def fn(conn: Any) -> None:
         conn.executemany(
             "INSERT INTO messages (session_id, sender, sender_type, content, visibility, "

@@ -94,18 +94,15 @@ def raise_by_word_sets(
     (``word_set_reachable``); the scores are the same without."""
     if len(query.split()) < 2:  # one word: the best window decides
         return
-    asked = Words.of(query) if words is not None else None
+    asked = Words.of(query)
+    known: Sequence[Words | None] = words if words is not None else [None] * len(texts)
     low = cutoff if short_cutoff is None else short_cutoff
     for short, floor in ((False, cutoff), (True, low)):
         indices = [
             i
-            for i, text in enumerate(texts)
+            for i, (text, its) in enumerate(zip(texts, known, strict=True))
             if (len(text) < len(query)) is short
-            and (
-                asked is None
-                or (known := words[i]) is None  # type: ignore[index]
-                or word_set_reachable(asked, known, floor)
-            )
+            and (its is None or word_set_reachable(asked, its, floor))
         ]
         for _, score, position in process.extract(
             query,
