@@ -1,11 +1,14 @@
 """Every tool publishes an outputSchema, and a representative call's structured result
-validates against it (the MCP client also checks this on every successful call)."""
+validates against it (the MCP client also checks this on every successful call); its text
+block holds the same value as JSON."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
+import mcp.types as mt
 from fastmcp import Client
 
 from tests.helpers import login
@@ -32,6 +35,9 @@ async def test_every_tool_has_an_output_schema_its_results_satisfy(client: Clien
         body = result.structured_content
         assert body is not None and body["success"] is True
         jsonschema.validate(body, schemas[tool])
+        # The text block carries the same value, for clients that read text only.
+        assert len(result.content) == 1 and isinstance(result.content[0], mt.TextContent)
+        assert json.loads(result.content[0].text) == body, tool
         checked.add(tool)
         return body
 
