@@ -15,7 +15,8 @@ import pytest
 
 from shared_context.benchmark.search_phase import bulk_insert
 from shared_context.benchmark.search_workload import messages, query_mix
-from shared_context.bootstrap import build_search
+from shared_context.bootstrap import build_search, open_services
+from shared_context.config import Settings
 from shared_context.domain.validation import dumps
 from shared_context.services.container import Services
 from shared_context.storage.search import SearchRequest
@@ -95,3 +96,35 @@ async def test_a_warmed_candidate_stage_finds_what_a_fresh_one_finds(services: S
         assert await ids(warmed, query) == expected, query
         found += len(expected)
     assert found > 0
+
+
+@pytest.mark.sqlite_only
+async def test_remembered_counts_follow_writes_of_another_process(
+    services: Services, settings: Settings
+) -> None:
+    """Piece counts remembered at one index state are not used once another process (here a
+    second, independent set of services on the same database) has added messages: the warmed
+    stage still returns what a new one does."""
+    corpus = list(messages(240))
+    queries = [q.text for q in query_mix(corpus, 40)]
+    sid = (await services.sessions.create(ALICE, "counts", None)).session_id
+    warmed = build_search(services.store)
+
+    async def ids(stage: Any, query: str) -> list[tuple[int, bool]]:
+        found = await stage.candidates(ALICE, SearchRequest(sid, query))
+        return sorted((c.id, c.exact) for c in found)
+
+    for content, meta in corpus[:120]:
+        await services.messages.add(ALICE, sid, content, "public", meta or None)
+    before = [await ids(warmed, query) for query in queries]
+    assert before == [await ids(warmed, query) for query in queries]  # the same state
+    async with open_services(settings) as other:
+        for content, meta in corpus[120:]:
+            await other.messages.add(ALICE, sid, content, "public", meta or None)
+    fresh = build_search(services.store)
+    changed = 0
+    for query, earlier in zip(queries, before, strict=True):
+        expected = await ids(fresh, query)
+        assert await ids(warmed, query) == expected, query
+        changed += expected != earlier
+    assert changed > 0  # the added messages did change the candidates

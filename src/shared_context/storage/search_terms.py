@@ -90,6 +90,48 @@ class CommonPieces:
         self._known[key] = None
 
 
+class PieceCounts:
+    """Document counts of pieces at one state of the index, named by the caller (SQLite: the
+    largest message id — messages are never deleted or edited and each new one takes the next
+    id, so an equal largest id means the very same indexed rows, whichever process wrote them).
+
+    Searches ask for many of the same trigrams ("ing", "err", "tio"); while no message is
+    added, a count already probed is the count a new probe would read, so it is reused. The
+    memory holds one state: a newer state starts it empty, a search on an older snapshot (or
+    with no state) gets a private, empty one. Bounded by entries; beyond, counts are only not
+    remembered. Used from reader threads: a dict's get and set are atomic under the GIL, and
+    a search keeps the dict of the state it read even if another one starts a newer state."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._max = max(1, max_entries)
+        self._state: int | None = None
+        self._counts: dict[tuple[str, bool], int] = {}
+
+    def at(self, state: int | None) -> KnownCounts:
+        if state is None or (self._state is not None and state < self._state):
+            return KnownCounts({}, self._max)
+        if state != self._state:
+            self._state, self._counts = state, {}
+        return KnownCounts(self._counts, self._max)
+
+
+class KnownCounts:
+    """The counts known at one index state (``PieceCounts.at``)."""
+
+    __slots__ = ("_counts", "_max")
+
+    def __init__(self, counts: dict[tuple[str, bool], int], max_entries: int) -> None:
+        self._counts = counts
+        self._max = max_entries
+
+    def get(self, key: tuple[str, bool]) -> int | None:
+        return self._counts.get(key)
+
+    def put(self, key: tuple[str, bool], count: int) -> None:
+        if len(self._counts) < self._max:
+            self._counts[key] = count
+
+
 def choose_rare(
     terms: list[str],
     *,
@@ -98,20 +140,28 @@ def choose_rare(
     budget: int,
     common: CommonPieces,
     counts: dict[str, int] | None = None,
+    known: KnownCounts | None = None,
 ) -> Generator[str, int, list[str]]:
     """The most selective pieces whose document counts together fit ``budget``: the rule both
     backends share, written without I/O. It yields each piece whose document count (capped at
     ``probe_cap + 1``) it needs and is sent that count; it returns the chosen pieces. A longer
     piece matches a subset of each of its trigrams' documents, so it is probed only when every
-    one of its trigrams is too common to use. ``counts`` receives every count it was sent."""
+    one of its trigrams is too common to use. ``counts`` receives every count it used;
+    ``known``: counts already probed at the same index state, asked before yielding (and
+    given every count it is sent)."""
     seen = counts if counts is not None else {}
+    memory = known if known is not None else KnownCounts({}, 0)
     counted: list[tuple[int, int, str]] = []
     too_common: set[str] = set()
     for order, gram in enumerate(query_trigrams(terms)):
         if (gram, content_only) in common:
             too_common.add(gram)
             continue
-        count = seen[gram] = yield gram
+        count = memory.get((gram, content_only))
+        if count is None:
+            count = yield gram
+            memory.put((gram, content_only), count)
+        seen[gram] = count
         if count > probe_cap:
             too_common.add(gram)
             common.add((gram, content_only))
@@ -123,7 +173,11 @@ def choose_rare(
             probes += 1
             if (piece, content_only) in common:
                 continue
-            count = seen[piece] = yield piece
+            count = memory.get((piece, content_only))
+            if count is None:
+                count = yield piece
+                memory.put((piece, content_only), count)
+            seen[piece] = count
             if count > probe_cap:
                 common.add((piece, content_only))
             elif count:

@@ -18,6 +18,9 @@ Two index queries produce the candidates, each with a cost bounded whatever the 
   most of the index. (bm25 is not computed: measured at ~10 µs per row, it did not pay for
   itself as a tie-breaker; ``text_rank`` stays 0.)
 
+Probe counts are remembered per index state (``search_terms.PieceCounts``, the state being the
+largest message id), so while no message is added a trigram is probed once, not per search.
+
 Both queries join ``messages`` with the visibility filter and the scope inside the SQL.
 """
 
@@ -34,6 +37,8 @@ from shared_context.storage.search import Candidate, SearchRequest, SearchScope,
 from shared_context.storage.search_terms import (
     EXACT_ANCHORS,
     CommonPieces,
+    KnownCounts,
+    PieceCounts,
     absent,
     choose_rare,
     holds_all,
@@ -68,6 +73,7 @@ class SqliteSearch:
         self._probe_cap = probe_cap
         self._budget = budget
         self._common = CommonPieces()
+        self._counts = PieceCounts()
 
     async def candidates(self, viewer: Principal, request: SearchRequest) -> list[Candidate]:
         terms = query_terms(request.query)
@@ -78,17 +84,20 @@ class SqliteSearch:
         limit = request.candidate_limit
 
         def fn(conn: sqlite3.Connection) -> list[Candidate]:
-            # Two subqueries: each is one index seek; MIN and MAX together would scan.
-            span = conn.execute(
+            # Subqueries: each is one index seek; MIN and MAX together would scan. The last
+            # is the index's state for the piece counts (see ``PieceCounts``).
+            first, last, state = conn.execute(
                 "SELECT (SELECT MIN(id) FROM messages WHERE session_id = ?1), "
-                "(SELECT MAX(id) FROM messages WHERE session_id = ?1)",
+                "(SELECT MAX(id) FROM messages WHERE session_id = ?1), "
+                "(SELECT MAX(id) FROM messages)",
                 (request.session_id,),
             ).fetchone()
-            if span[0] is None:
+            if first is None:
                 return []
+            span = (first, last)
             found: dict[int, Candidate] = {}
             counts: dict[str, int] = {}
-            rare = self._rare_pieces(conn, terms, content_only, counts)
+            rare = self._rare_pieces(conn, terms, content_only, counts, self._counts.at(state))
             # The longest terms are the most selective; the rest are checked on the rows, so
             # a long query of words that never co-occur cannot make the AND scan the index.
             # A term with a trigram no document holds matches nothing: the AND is skipped.
@@ -147,9 +156,10 @@ class SqliteSearch:
         terms: list[str],
         content_only: bool,
         counts: dict[str, int],
+        known: KnownCounts,
     ) -> list[str]:
         """The most selective pieces whose document counts together fit the budget; every
-        probed piece's count lands in ``counts``."""
+        used piece's count lands in ``counts``; ``known``: counts at this index state."""
         plan = choose_rare(
             terms,
             content_only=content_only,
@@ -157,6 +167,7 @@ class SqliteSearch:
             budget=self._budget,
             common=self._common,
             counts=counts,
+            known=known,
         )
         try:
             piece = next(plan)
