@@ -53,6 +53,14 @@ def test_scaling_memory_and_cpu_goals_are_rows() -> None:
         assert good[goal] and not bad[goal], goal
 
 
+def test_the_p95_ratio_names_its_queueing_floor() -> None:
+    # Closed loop: 8x the agents at 280 instead of 300 ops/s is 8 * 300 / 280 = 8.57x the
+    # mean latency from queueing alone.
+    rows = goals.evaluate(figures(big_ops=280.0, big_p95=790.0, big_rss=149.0, cpu=2.9))
+    p95 = next(r for r in rows if r["goal"].startswith("200 agents: p95"))
+    assert p95["measured"].endswith("queueing alone at these throughputs: 8.57x)")
+
+
 def test_render_prints_every_goal_and_checks_can_be_added() -> None:
     out = figures(big_ops=280.0, big_p95=790.0, big_rss=149.0, cpu=2.9)
 
