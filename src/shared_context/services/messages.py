@@ -166,9 +166,13 @@ class MessageService:
         if cache is None:
             found, more = await self._get_page(principal, session_id, page_size, after, skip, None)
             return message_page(found, more)
-        session = await self._sessions.require_session(session_id)
+        session = await self._sessions.require_session(session_id)  # after cache.fresh
         sid = session.session_id
-        version = await cache.version(sid)  # captured before any read: see cache.py
+        # Captured before any read (see cache.py). require_session has just applied every
+        # process's commits, so a second look at the change feed would only catch commits
+        # made while this call was already in flight (issue 15: one PRAGMA per check, three
+        # per call, on the event loop).
+        version = cache.applied_version(sid)
         key = ("get", sid, audience_key(principal), page_size, after, skip)
         return await cache.page(
             key, version, lambda: self._get_page(principal, sid, page_size, after, skip, version)

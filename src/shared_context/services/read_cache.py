@@ -130,6 +130,11 @@ class ReadCache:
             await self._fresh()
         return self.versions.current(session_id)
 
+    def applied_version(self, session_id: str) -> int:
+        """The session's version as of the last ``version``/``session`` call of this caller:
+        only for a caller that has just made one (this process's own commits are always in)."""
+        return self.versions.current(session_id)
+
     async def session(self, session_id: str) -> Session | None:
         version = await self.version(session_id)
         found = self.sessions.get((session_id, version))
