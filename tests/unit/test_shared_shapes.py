@@ -1,15 +1,17 @@
 """Rendered messages are shared across audiences (services/read_cache.py, level ``shapes``):
 each message is rendered once however many audiences page over it, and the sharing never lets
-one audience see another's private messages (counts of renders, not timings)."""
+one audience see another's private messages (counts of renders, not timings). The cache's
+cheap sizers count what ``approx_size`` counts, so the byte bounds mean what they did."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from shared_context.bootstrap import open_services
-from shared_context.domain.models import Principal
+from shared_context.cache import approx_size
+from shared_context.domain.models import Message, Principal, Visibility
 from shared_context.domain.permissions import Permission
-from shared_context.services.read_cache import ReadCache
+from shared_context.services.read_cache import ReadCache, Window, message_bytes, window_bytes
 from shared_context.services.results import message_shape
 from tests.conftest import make_settings
 
@@ -98,3 +100,25 @@ async def test_pages_are_sized_from_shapes_within_the_byte_bound(tmp_path: Path)
         assert stats["pages"]["bytes"] >= 3 * 30 * 500
         assert stats["shapes"]["size"] == 30
         assert stats["shapes"]["bytes"] <= stats["shapes"]["max_bytes"]
+
+
+def test_the_window_sizer_counts_exactly_what_approx_size_counts() -> None:
+    rows = tuple(
+        Message(
+            i,
+            "session_0123456789abcdef",
+            f"agent-{i}",
+            "claude",
+            "x" * i,
+            list(Visibility)[i % 4],
+            {"k": [i, {"n": None}], "t": "y" * i} if i % 2 else {},
+            i - 1 if i % 3 else None,
+            1.7e9 + i / 7,
+        )
+        for i in range(1, 40)
+    )
+    for message in rows:
+        assert message_bytes(message) == approx_size(message)
+    for complete in (True, False):
+        window = Window(rows, complete)
+        assert window_bytes(window) == approx_size(window)
