@@ -127,8 +127,11 @@ class VersionedLRU(Generic[V]):
             self.hits += 1
             return value
 
-    def put(self, key: Hashable, value: V) -> None:
-        size = self._sizer(value)
+    def put(self, key: Hashable, value: V, *, size: int | None = None) -> None:
+        """Keep ``value``; ``size`` is its estimate when the caller already knows it (e.g. a
+        page of shared message shapes, whose sizes were taken once when each was rendered)."""
+        if size is None:
+            size = self._sizer(value)
         with self._lock:
             self._drop(key)
             split = self._split(key)

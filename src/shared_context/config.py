@@ -287,8 +287,8 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         le=16 * 1024 * 1024 * 1024,
         description="Bytes (estimated) the read cache may hold in all its levels together; "
-        "1/8 sessions, 3/8 message windows, 1/2 rendered pages. A value over a quarter of "
-        "its level is not cached.",
+        "1/8 sessions, 1/4 message windows, 1/8 rendered messages (shared by every "
+        "audience), 1/2 rendered pages. A value over a quarter of its level is not cached.",
     )
     auth_max_failures: int = Field(
         default=10,

@@ -154,7 +154,7 @@ async def test_metrics_follow_the_prometheus_conventions(
         for name in ("scs_cache_hits", "scs_cache_misses", "scs_cache_evictions"):
             assert families[name].type == "counter", name
         levels = {s.labels["level"] for s in families["scs_cache_misses"].samples}
-        assert levels <= {"sessions", "window", "pages"}
+        assert levels <= {"sessions", "window", "shapes", "pages"}
 
 
 async def test_json_report_is_read_from_the_same_histogram(

@@ -81,3 +81,40 @@ async def test_a_remembered_token_still_expires_on_time(tmp_path: Path) -> None:
             assert exc.code is ErrorCode.TOKEN_EXPIRED
         else:
             raise AssertionError("an expired token was accepted from the cache")
+
+
+async def test_a_remembered_token_is_not_decoded_again_but_its_revocation_is_looked_up(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path / "d", revocation_recheck_seconds=0)  # look up every call
+    async with open_services(settings) as app:
+        token = await token_for(app)
+        tokens = app.auth.tokens
+        before = tokens.stats()["decoded"]
+        for _ in range(3):
+            assert (await app.auth.resolve(token)).agent_id == "alice"
+        # recheck 0 remembers nothing: each call decodes and looks up
+        assert tokens.stats()["decoded"] - before == 3
+
+    settings = make_settings(tmp_path / "e", revocation_recheck_seconds=0.01)
+    async with open_services(settings) as app:
+        token = await token_for(app)
+        tokens = app.auth.tokens
+        before = tokens.stats()["decoded"]
+        for _ in range(3):
+            assert (await app.auth.resolve(token)).agent_id == "alice"
+            await asyncio.sleep(0.02)  # past the recheck time: the revocation is looked up
+        assert tokens.stats()["decoded"] - before == 1
+        store = app.store
+        assert isinstance(store, SqliteStore)
+        other = sqlite3.connect(store.path)  # revoked elsewhere, after it was remembered
+        other.execute("UPDATE api_keys SET revoked_at = 1 WHERE name LIKE 'env:agent:%'")
+        other.commit()
+        other.close()
+        await asyncio.sleep(0.02)
+        try:
+            await app.auth.resolve(token)
+        except AuthError as exc:
+            assert exc.code is ErrorCode.TOKEN_INVALID
+        else:
+            raise AssertionError("a remembered token of a revoked key was still accepted")

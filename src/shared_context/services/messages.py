@@ -164,10 +164,15 @@ class MessageService:
         require(principal, Permission.READ)
         cache = self._cache
         if cache is None:
-            return await self._get_page(principal, session_id, page_size, after, skip, None)
-        session = await self._sessions.require_session(session_id)
+            found, more = await self._get_page(principal, session_id, page_size, after, skip, None)
+            return message_page(found, more)
+        session = await self._sessions.require_session(session_id)  # after cache.fresh
         sid = session.session_id
-        version = await cache.version(sid)  # captured before any read: see cache.py
+        # Captured before any read (see cache.py). require_session has just applied every
+        # process's commits, so a second look at the change feed would only catch commits
+        # made while this call was already in flight (issue 15: one PRAGMA per check, three
+        # per call, on the event loop).
+        version = cache.applied_version(sid)
         key = ("get", sid, audience_key(principal), page_size, after, skip)
         return await cache.page(
             key, version, lambda: self._get_page(principal, sid, page_size, after, skip, version)
@@ -181,16 +186,16 @@ class MessageService:
         after: int | None,
         skip: int,
         version: int | None,
-    ) -> MessagePage:
+    ) -> tuple[list[Message], bool]:
+        """The page's visible messages (not yet rendered) and whether more follow."""
         want = page_size + skip + 1
         if self._cache is not None and version is not None:
             cut = await self._cache.visible_after(principal, sid, version, after, want)
             if cut is not None:
-                found, more = cut[: page_size + skip], len(cut) == want
-                return message_page(found[skip:], more)
+                return cut[skip : page_size + skip], len(cut) == want
         query = MessageQuery(session_id=sid, limit=page_size + skip, after_id=after)
         found, more = await self.read(principal, query)
-        return message_page(found[skip:], more)
+        return found[skip:], more
 
     async def get_advanced(
         self,

@@ -9,6 +9,7 @@ figures blocks of the metrics report stay open objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -311,9 +312,13 @@ def message_shape(m: Message) -> MessageShape:
     )
 
 
-def message_page(found: list[Message], more: bool) -> MessagePage:
+def message_page(
+    found: list[Message], more: bool, shape: Callable[[Message], MessageShape] = message_shape
+) -> MessagePage:
+    """A page of ``found``; ``shape`` renders each message (the read cache passes its shared,
+    already rendered shapes: services/read_cache.py)."""
     return MessagePage(
-        messages=[message_shape(m) for m in found],
+        messages=[shape(m) for m in found],
         count=len(found),
         has_more=more,
         next_cursor=encode_cursor(found[-1].id) if more and found else None,
