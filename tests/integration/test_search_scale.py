@@ -71,29 +71,35 @@ async def test_candidates_stay_bounded_and_indexed_as_the_session_grows(
     assert sum(counts[10_000]) > 0
 
 
+CORPUS_HALVES = 120
+
+
+async def candidate_ids(stage: Any, sid: str, query: str) -> list[tuple[int, bool]]:
+    found = await stage.candidates(ALICE, SearchRequest(sid, query))
+    return sorted((c.id, c.exact) for c in found)
+
+
+async def post(app: Services, sid: str, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    for content, meta in rows:
+        await app.messages.add(ALICE, sid, content, "public", meta or None)
+
+
 async def test_a_warmed_candidate_stage_finds_what_a_fresh_one_finds(services: Services) -> None:
     """The memory of common pieces stays right as messages are added (counts only grow), on
     both backends: a stage that has served searches returns the same candidates as a new one."""
-    corpus = list(messages(240))
+    corpus = list(messages(2 * CORPUS_HALVES))
     queries = [q.text for q in query_mix(corpus, 40)]
     sid = (await services.sessions.create(ALICE, "warm", None)).session_id
     warmed = build_search(services.store)
-
-    async def ids(stage: Any, query: str) -> list[tuple[int, bool]]:
-        found = await stage.candidates(ALICE, SearchRequest(sid, query))
-        return sorted((c.id, c.exact) for c in found)
-
-    for content, meta in corpus[:120]:
-        await services.messages.add(ALICE, sid, content, "public", meta or None)
+    await post(services, sid, corpus[:CORPUS_HALVES])
     for query in queries:
-        await ids(warmed, query)
-    for content, meta in corpus[120:]:
-        await services.messages.add(ALICE, sid, content, "public", meta or None)
+        await candidate_ids(warmed, sid, query)
+    await post(services, sid, corpus[CORPUS_HALVES:])
     fresh = build_search(services.store)
     found = 0
     for query in queries:
-        expected = await ids(fresh, query)
-        assert await ids(warmed, query) == expected, query
+        expected = await candidate_ids(fresh, sid, query)
+        assert await candidate_ids(warmed, sid, query) == expected, query
         found += len(expected)
     assert found > 0
 
@@ -105,26 +111,19 @@ async def test_remembered_counts_follow_writes_of_another_process(
     """Piece counts remembered at one index state are not used once another process (here a
     second, independent set of services on the same database) has added messages: the warmed
     stage still returns what a new one does."""
-    corpus = list(messages(240))
+    corpus = list(messages(2 * CORPUS_HALVES))
     queries = [q.text for q in query_mix(corpus, 40)]
     sid = (await services.sessions.create(ALICE, "counts", None)).session_id
     warmed = build_search(services.store)
-
-    async def ids(stage: Any, query: str) -> list[tuple[int, bool]]:
-        found = await stage.candidates(ALICE, SearchRequest(sid, query))
-        return sorted((c.id, c.exact) for c in found)
-
-    for content, meta in corpus[:120]:
-        await services.messages.add(ALICE, sid, content, "public", meta or None)
-    before = [await ids(warmed, query) for query in queries]
-    assert before == [await ids(warmed, query) for query in queries]  # the same state
+    await post(services, sid, corpus[:CORPUS_HALVES])
+    before = [await candidate_ids(warmed, sid, query) for query in queries]
+    assert before == [await candidate_ids(warmed, sid, q) for q in queries]  # the same state
     async with open_services(settings) as other:
-        for content, meta in corpus[120:]:
-            await other.messages.add(ALICE, sid, content, "public", meta or None)
+        await post(other, sid, corpus[CORPUS_HALVES:])
     fresh = build_search(services.store)
     changed = 0
     for query, earlier in zip(queries, before, strict=True):
-        expected = await ids(fresh, query)
-        assert await ids(warmed, query) == expected, query
+        expected = await candidate_ids(fresh, sid, query)
+        assert await candidate_ids(warmed, sid, query) == expected, query
         changed += expected != earlier
     assert changed > 0  # the added messages did change the candidates
