@@ -151,20 +151,28 @@ def choose_rare(
     given every count it is sent)."""
     seen = counts if counts is not None else {}
     memory = known if known is not None else KnownCounts({}, 0)
+
+    def count_of(piece: str) -> Generator[str, int, int]:
+        """The piece's count: remembered at this state, or asked for (and remembered)."""
+        key = (piece, content_only)
+        count = memory.get(key)
+        if count is None:
+            count = yield piece
+            memory.put(key, count)
+        seen[piece] = count
+        if count > probe_cap:
+            common.add(key)
+        return count
+
     counted: list[tuple[int, int, str]] = []
     too_common: set[str] = set()
     for order, gram in enumerate(query_trigrams(terms)):
         if (gram, content_only) in common:
             too_common.add(gram)
             continue
-        count = memory.get((gram, content_only))
-        if count is None:
-            count = yield gram
-            memory.put((gram, content_only), count)
-        seen[gram] = count
+        count = yield from count_of(gram)
         if count > probe_cap:
             too_common.add(gram)
-            common.add((gram, content_only))
         elif count:
             counted.append((count, order, gram))
     probes = 0
@@ -173,14 +181,8 @@ def choose_rare(
             probes += 1
             if (piece, content_only) in common:
                 continue
-            count = memory.get((piece, content_only))
-            if count is None:
-                count = yield piece
-                memory.put((piece, content_only), count)
-            seen[piece] = count
-            if count > probe_cap:
-                common.add((piece, content_only))
-            elif count:
+            count = yield from count_of(piece)
+            if 0 < count <= probe_cap:
                 counted.append((count, order, piece))
     counted.sort()
     chosen: list[str] = []
