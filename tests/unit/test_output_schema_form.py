@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from shared_context.mcp.schemas import compact_nullable
+from shared_context.mcp.schemas import compact_nullable, omit_default_open
 
 PYDANTIC_FORM: dict[str, Any] = {
     "type": "object",
@@ -51,3 +51,55 @@ def test_both_forms_accept_and_refuse_the_same_values() -> None:
     ]
     for sample in samples:
         assert before.is_valid(sample) == after.is_valid(sample), sample
+
+
+OPEN_FORM: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {
+        "message": {
+            "type": "object",
+            "additionalProperties": True,
+            "properties": {"id": {"type": "integer"}, "metadata": {"type": ["object", "null"]}},
+            "required": ["id"],
+        },
+        "closed": {"type": "object", "additionalProperties": False},
+        "typed": {"type": "object", "additionalProperties": {"type": "integer"}},
+        # A property named like the keyword, and data that looks like it, are kept.
+        "additionalProperties": True,
+        "kind": {"const": {"additionalProperties": True}},
+    },
+}
+
+
+def test_default_open_objects_lose_only_the_keyword_they_do_not_need() -> None:
+    published = omit_default_open(OPEN_FORM)
+    props = published["properties"]
+    assert "additionalProperties" not in published
+    assert "additionalProperties" not in props["message"]
+    assert props["closed"] == OPEN_FORM["properties"]["closed"]
+    assert props["typed"] == OPEN_FORM["properties"]["typed"]
+    assert props["additionalProperties"] is True
+    assert props["kind"] == {"const": {"additionalProperties": True}}
+    assert OPEN_FORM["additionalProperties"] is True  # the input is not modified
+
+
+def test_open_and_default_forms_accept_and_refuse_the_same_values() -> None:
+    before = Draft202012Validator(OPEN_FORM)
+    after = Draft202012Validator(omit_default_open(OPEN_FORM))
+    samples: list[Any] = [
+        {},
+        {"extra": 1, "message": {"id": 1, "more": "x", "metadata": None}},
+        {"message": {"id": "x"}},
+        {"message": {"more": 1}},
+        {"closed": {}},
+        {"closed": {"a": 1}},
+        {"typed": {"a": 1}},
+        {"typed": {"a": "x"}},
+        {"kind": {"additionalProperties": True}},
+        {"kind": {}},
+        [],
+    ]
+    for sample in samples:
+        assert before.is_valid(sample) == after.is_valid(sample), sample
+

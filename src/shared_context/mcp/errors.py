@@ -37,7 +37,7 @@ from shared_context.domain.errors import (
     NotFound,
     SharedContextError,
 )
-from shared_context.mcp.schemas import compact_nullable
+from shared_context.mcp.schemas import published
 from shared_context.telemetry.calls import Call, CallRecorder
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,7 @@ def tool(
         # before the tool is registered.
         built = FunctionTool.from_function(quiet, **options)
         if built.output_schema is not None:
-            compact = compact_nullable(built.output_schema)
-            built = built.model_copy(update={"output_schema": compact})
+            built = built.model_copy(update={"output_schema": published(built.output_schema)})
         mcp.add_tool(built)
         return fn
 

@@ -5,6 +5,11 @@ SDK does, with ``jsonschema``, on each call). pydantic writes an optional field 
 ``anyOf: [{type: T}, {type: null}]``; the equivalent ``type: [T, "null"]`` accepts exactly the
 same values and is one keyword instead of a branch per alternative: a search result of ten
 messages validates in ~0.83 ms instead of ~1.08 ms (``jsonschema`` 4, this machine).
+
+``additionalProperties: true`` is the default of JSON Schema: an object schema without it
+accepts exactly the same objects, and SPEC §14 (fields may be added) still holds. Written out,
+``jsonschema`` walks every key of every object against it: a page of 50 messages validated in
+1.87 ms with it and 1.69 ms without (``omit_default_open``).
 """
 
 from __future__ import annotations
@@ -37,3 +42,31 @@ def compact_nullable(schema: Any) -> Any:
             node.update(other)
             node["type"] = [other["type"], "null"]
     return node
+
+
+#: Keywords whose value maps names (not keywords) to subschemas, and keywords holding data.
+_NAMED = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+_DATA = {"enum", "const", "default", "examples"}
+
+
+def omit_default_open(schema: Any, *, names: bool = False) -> Any:
+    """``schema`` without ``additionalProperties: true`` anywhere (the default: the same
+    objects are accepted); everything else unchanged, the values of data keywords (``enum``,
+    ``const``, ``default``, ``examples``) and a property that is *named*
+    ``additionalProperties`` included. Returns a new value, the input is not modified."""
+    if isinstance(schema, list):
+        return [omit_default_open(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if names:  # property name -> subschema
+        return {name: omit_default_open(sub) for name, sub in schema.items()}
+    return {
+        key: value if key in _DATA else omit_default_open(value, names=key in _NAMED)
+        for key, value in schema.items()
+        if not (key == "additionalProperties" and value is True)
+    }
+
+
+def published(schema: Any) -> Any:
+    """The form a tool's output schema is published in: both rewrites above."""
+    return omit_default_open(compact_nullable(schema))

@@ -3,8 +3,9 @@
 Tools declare these as their return types, so FastMCP publishes each tool's ``outputSchema``
 and every structured result can be validated against it. The wire form is what these models
 serialise to, field for field the shapes the service dicts always had: SPEC §14 lets fields be
-added, never removed, so every model allows extra fields (``additionalProperties``) and the
-figures blocks of the metrics report stay open objects.
+added, never removed, so every model allows extra fields and the figures blocks of the metrics
+report stay open objects (published with ``additionalProperties`` at its default, true:
+``mcp/schemas.py``).
 """
 
 from __future__ import annotations
