@@ -102,4 +102,3 @@ def test_open_and_default_forms_accept_and_refuse_the_same_values() -> None:
     ]
     for sample in samples:
         assert before.is_valid(sample) == after.is_valid(sample), sample
-
