@@ -91,5 +91,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
     searched = report["search"]["sizes"]
     assert set(searched) == {"60", "120"}
     assert searched["60"]["http"]["calls"] == 8 and searched["120"]["in_process"]["calls"] == 8
+    # Beside the search: ten typed messages without a search, and the client's schema check.
+    http = searched["60"]["http"]
+    assert http["page10_p50_ms"] > 0 and http["page10_p50_ratio_to_ping"] > 0
+    assert http["client_schema_check_p50_ms"] > 0 and http["server_search_p50_ms"] >= 0
+    assert "a 10-message page, no search" in result.output
     assert 0 <= searched["120"]["precision_at_3"] <= 1
     assert out.exists()
