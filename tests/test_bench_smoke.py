@@ -23,3 +23,15 @@ def test_percentile_edges() -> None:
     assert core.percentile([], 50) == 0.0
     assert core.percentile([1.0, 2.0, 3.0], 50) == 2.0
     assert core.percentile([1.0, 2.0, 3.0], 100) == 3.0
+
+
+async def test_candidates_study_smoke() -> None:
+    from bench import search_candidates
+
+    report = await search_candidates.run([120], 12)
+    variants = {row["variant"] for row in report["rows"]}
+    assert "budget 400 (shipped)" in variants and "cut to 30" in variants
+    shipped = next(r for r in report["rows"] if r["variant"].endswith("(shipped)"))
+    assert shipped["same_page_as_shipped"] == 1.0
+    assert all(0 <= r["recall_at_10"] <= 1 and r["considered"] > 0 for r in report["rows"])
+    assert "same page" in search_candidates.render(report)
