@@ -95,6 +95,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     http = searched["60"]["http"]
     assert http["page10_p50_ms"] > 0 and http["page10_p50_ratio_to_ping"] > 0
     assert http["client_schema_check_p50_ms"] > 0 and http["server_search_p50_ms"] >= 0
-    assert "a 10-message page, no search" in result.output
+    assert http["page10_mean_bytes"] > 0 and http["search_result_mean_bytes"] > 0
+    assert "a 10-message page (no search" in result.output
     assert 0 <= searched["120"]["precision_at_3"] <= 1
     assert out.exists()

@@ -102,3 +102,16 @@ def test_open_and_default_forms_accept_and_refuse_the_same_values() -> None:
     ]
     for sample in samples:
         assert before.is_valid(sample) == after.is_valid(sample), sample
+
+
+def test_a_schema_with_unevaluated_properties_is_left_as_it_is() -> None:
+    """There ``additionalProperties: true`` marks extra properties as evaluated: removing it
+    would refuse objects the schema accepts."""
+    schema: dict[str, Any] = {
+        "allOf": [{"type": "object", "additionalProperties": True}],
+        "unevaluatedProperties": False,
+    }
+    assert omit_default_open(schema) == schema
+    assert Draft202012Validator(schema).is_valid({"extra": 1})
+    without = {"allOf": [{"type": "object"}], "unevaluatedProperties": False}
+    assert not Draft202012Validator(without).is_valid({"extra": 1})  # why it is left alone

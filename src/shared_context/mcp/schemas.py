@@ -7,13 +7,17 @@ same values and is one keyword instead of a branch per alternative: a search res
 messages validates in ~0.83 ms instead of ~1.08 ms (``jsonschema`` 4, this machine).
 
 ``additionalProperties: true`` is the default of JSON Schema: an object schema without it
-accepts exactly the same objects, and SPEC §14 (fields may be added) still holds. Written out,
+accepts exactly the same objects (unless ``unevaluatedProperties`` applies, for which the
+keyword marks extra properties as evaluated: a schema using it anywhere is left as it is), and
+SPEC §14 (fields may be added) still holds. Written out,
 ``jsonschema`` walks every key of every object against it: a page of 50 messages validated in
 1.87 ms with it and 1.69 ms without (``omit_default_open``).
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 NULL = {"type": "null"}
@@ -49,19 +53,27 @@ _NAMED = {"properties", "patternProperties", "$defs", "definitions", "dependentS
 _DATA = {"enum", "const", "default", "examples"}
 
 
-def omit_default_open(schema: Any, *, names: bool = False) -> Any:
+def omit_default_open(schema: Any) -> Any:
     """``schema`` without ``additionalProperties: true`` anywhere (the default: the same
     objects are accepted); everything else unchanged, the values of data keywords (``enum``,
     ``const``, ``default``, ``examples``) and a property that is *named*
-    ``additionalProperties`` included. Returns a new value, the input is not modified."""
+    ``additionalProperties`` included. A schema with ``unevaluatedProperties`` anywhere is
+    returned unchanged (there the keyword is not inert). Returns a new value, the input is not
+    modified."""
+    if "unevaluatedProperties" in json.dumps(schema):  # anywhere, even as a name: kept as is
+        return copy.deepcopy(schema)
+    return _without_default_open(schema)
+
+
+def _without_default_open(schema: Any, *, names: bool = False) -> Any:
     if isinstance(schema, list):
-        return [omit_default_open(item) for item in schema]
+        return [_without_default_open(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     if names:  # property name -> subschema
-        return {name: omit_default_open(sub) for name, sub in schema.items()}
+        return {name: _without_default_open(sub) for name, sub in schema.items()}
     return {
-        key: value if key in _DATA else omit_default_open(value, names=key in _NAMED)
+        key: value if key in _DATA else _without_default_open(value, names=key in _NAMED)
         for key, value in schema.items()
         if not (key == "additionalProperties" and value is True)
     }
