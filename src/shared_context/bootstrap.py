@@ -166,6 +166,8 @@ async def open_services(
                 ttl_seconds=settings.cache_ttl_seconds,
                 max_bytes=settings.cache_max_bytes,
                 fresh=fresh,
+                # SQLite: one writer at a time, so ids are committed in order (closed pages).
+                appends_in_id_order=store.dialect == "sqlite",
             )
             if settings.cache_enabled and store.dialect == "sqlite"
             else None

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -112,20 +112,26 @@ class VersionedLRU(Generic[V]):
             del self._newest[split[0]]
 
     def get(self, key: Hashable) -> V | None:
+        return self.get_any((key,))
+
+    def get_any(self, keys: Sequence[Hashable]) -> V | None:
+        """The value under the first of ``keys`` that holds a live one (for a value that may
+        be stored under either of two keys): one lookup in the statistics, a hit or a miss."""
         with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            stored_at, value, _ = item
-            if self._now() - stored_at > self._ttl:
-                self._drop(key)
-                self.expirations += 1
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return value
+            for key in keys:
+                item = self._data.get(key)
+                if item is None:
+                    continue
+                stored_at, value, _ = item
+                if self._now() - stored_at > self._ttl:
+                    self._drop(key)
+                    self.expirations += 1
+                    continue
+                self._data.move_to_end(key)
+                self.hits += 1
+                return value
+            self.misses += 1
+            return None
 
     def put(self, key: Hashable, value: V, *, size: int | None = None) -> None:
         """Keep ``value``; ``size`` is its estimate when the caller already knows it (e.g. a

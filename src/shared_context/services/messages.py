@@ -175,7 +175,10 @@ class MessageService:
         version = cache.applied_version(sid)
         key = ("get", sid, audience_key(principal), page_size, after, skip)
         return await cache.page(
-            key, version, lambda: self._get_page(principal, sid, page_size, after, skip, version)
+            key,
+            version,
+            lambda: self._get_page(principal, sid, page_size, after, skip, version),
+            rewrites=cache.applied_rewrites(sid),
         )
 
     async def _get_page(

@@ -14,6 +14,17 @@ never widens what anyone sees.
 Across processes (SPEC §15): before a version is captured, ``fresh`` (the cross-process change
 relay) makes sure every commit of any process on the same database has been applied to the
 versions, so the cache is correct by construction for the whole machine, not one process.
+
+Closed pages (``appends_in_id_order``, SQLite): a page followed by more visible messages (its
+``has_more``) cannot be changed by a message added later, because every new message takes an id
+above every message already written, whichever process writes it (SQLite has one writer at a
+time, so ids are committed in order), and messages are never edited or deleted. Such a page
+is also kept under the session's *rewrite* count, which moves only on what can change a written
+message's standing (a visibility change, a session change, a resync), not on appends: oldest-
+first reads of a long session are no longer read from the database after every post (issue 15:
+at 200 agents the sessions outgrew the window and every ``get_messages`` went to storage). A
+page that ends at the session's last visible message is kept under the full version only.
+PostgreSQL (sequence ids may commit out of order) runs without this cache.
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ from shared_context.services.results import MessagePage, MessageShape, message_p
 from shared_context.storage.base import Store
 
 _BUMPS = {EventKind.MESSAGE_ADDED, EventKind.VISIBILITY_CHANGED, EventKind.SESSION_CHANGED}
+#: What can change a message already written, or whether it belongs on a page: not an append.
+_REWRITES = {EventKind.VISIBILITY_CHANGED, EventKind.SESSION_CHANGED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +128,13 @@ class ReadCache:
         ttl_seconds: float,
         max_bytes: int = DEFAULT_MAX_BYTES,
         fresh: Callable[[], Awaitable[None]] | None = None,
+        appends_in_id_order: bool = False,
     ) -> None:
         self._store = store
         self._fresh = fresh
         self.versions = SessionVersions()
+        # Counts only rewrites (see the module docstring); None: closed pages are not kept.
+        self.rewrites: SessionVersions | None = SessionVersions() if appends_in_id_order else None
         self._window_size = window_size
         # Byte bound (SPEC §19) split: 1/8 sessions, 1/4 windows, 1/8 shapes, 1/2 pages.
         self.sessions: VersionedLRU[Session] = VersionedLRU(
@@ -142,8 +158,12 @@ class ReadCache:
     def _on_event(self, event: Event) -> None:
         if event.kind in _BUMPS and event.session_id:
             self.versions.bump(event.session_id)
+            if self.rewrites is not None and event.kind in _REWRITES:
+                self.rewrites.bump(event.session_id)
         elif event.kind is EventKind.RESYNC:  # changes may have been missed: trust nothing
             self.versions.bump_all()
+            if self.rewrites is not None:
+                self.rewrites.bump_all()
 
     async def version(self, session_id: str) -> int:
         """The session's version, after applying every commit any process has made."""
@@ -155,6 +175,10 @@ class ReadCache:
         """The session's version as of the last ``version``/``session`` call of this caller:
         only for a caller that has just made one (this process's own commits are always in)."""
         return self.versions.current(session_id)
+
+    def applied_rewrites(self, session_id: str) -> int | None:
+        """The session's rewrite count, taken with ``applied_version`` (None: no closed pages)."""
+        return None if self.rewrites is None else self.rewrites.current(session_id)
 
     async def session(self, session_id: str) -> Session | None:
         version = await self.version(session_id)
@@ -170,15 +194,22 @@ class ReadCache:
         key: Hashable,
         version: int,
         build: Callable[[], Awaitable[tuple[list[Message], bool]]],
+        *,
+        rewrites: int | None = None,
     ) -> MessagePage:
-        """The rendered page under ``(key, version)``; on a miss ``build`` returns the
-        audience's visible messages (already filtered) and whether more follow."""
+        """The rendered page under ``(key, version)``, or under ``((key, "closed"), rewrites)``
+        when it is a closed page kept since (see the module docstring); on a miss ``build``
+        returns the audience's visible messages (already filtered) and whether more follow.
+        ``rewrites``: the session's ``applied_rewrites``, taken with ``version``."""
         full_key = (key, version)
-        found = self.pages.get(full_key)
+        closed_key = None if rewrites is None else ((key, "closed"), rewrites)
+        found = self.pages.get_any((full_key,) if closed_key is None else (full_key, closed_key))
         if found is None:
             messages, more = await build()
             found, size = self.render(messages, more)
             self.pages.put(full_key, found, size=size)
+            if more and closed_key is not None:
+                self.pages.put(closed_key, found, size=size)
         return found
 
     def render(self, messages: list[Message], more: bool) -> tuple[MessagePage, int]:
