@@ -84,3 +84,17 @@ def test_small_crowds_do_enough_calls_per_phase() -> None:
     assert phase_ops(25, 20) == 80
     assert phase_ops(200, 20) == 20
     assert phase_ops(100, 20, min_calls=0) == 20
+
+
+def test_paced_phases_print_their_table_and_ratio_and_add_no_goal() -> None:
+    out = figures(big_ops=280.0, big_p95=790.0, big_rss=149.0, cpu=2.9)
+    rows_before = goals.evaluate(out)
+    out["paced"] = [
+        {**phase(25, 24.0, 10.0, 110.0), "think_seconds": 1.0},
+        {**phase(200, 190.0, 25.0, 120.0), "think_seconds": 1.0},
+    ]
+    assert goals.evaluate(out) == rows_before  # information, not a goal
+    out["goals"] = rows_before
+    text = render(out)
+    assert "Agents that think (a pause of up to 2 s, mean 1 s" in text
+    assert "p95 at 200 agents: 2.50x the 25-agent p95" in text

@@ -35,3 +35,14 @@ async def test_candidates_study_smoke() -> None:
     assert shipped["same_page_as_shipped"] == 1.0
     assert all(0 <= r["recall_at_10"] <= 1 and r["considered"] > 0 for r in report["rows"])
     assert "same page" in search_candidates.render(report)
+
+
+async def test_thinking_agents_pause_between_calls() -> None:
+    from shared_context.benchmark.harness import ServerProcess
+    from shared_context.benchmark.suite import concurrent
+    from shared_context.benchmark.workload import MIX
+
+    with ServerProcess() as server:
+        paced = await concurrent(server, 3, 3, MIX, seed=5, think_seconds=0.01)
+    assert paced["think_seconds"] == 0.01 and paced["agents"] == 3
+    assert paced["success_rate"] == 1.0 and paced["calls"] >= 9  # some ops are two calls

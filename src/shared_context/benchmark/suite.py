@@ -87,10 +87,13 @@ async def concurrent(
     mix: list[tuple[str, float]],
     seed: int,
     urls: list[str] | None = None,
+    think_seconds: float = 0.0,
 ) -> dict[str, Any]:
     """Each agent lives in its own task (the SDK client must close where it opened): connect,
     wait until every agent is connected, run its operations, close. With ``urls`` (several
-    instances sharing one database) the agents are spread over them in turn."""
+    instances sharing one database) the agents are spread over them in turn. With
+    ``think_seconds`` each agent pauses between operations, uniformly up to twice that (agents
+    that think, as model-driven ones do); without, it calls again at once (a closed loop)."""
     urls = urls or [server.url]
     owner = Agent(server.url, f"owner-{seed}", "bench")
     await owner.connect()
@@ -137,6 +140,8 @@ async def concurrent(
             session = sessions[index % len(sessions)]
             for step in range(ops_per_agent):
                 await agent.mixed_op(rng, choose(rng, mix), session, mine, step)
+                if think_seconds:
+                    await asyncio.sleep(rng.uniform(0, 2 * think_seconds))
         finally:
             await agent.close()
         return mine
@@ -155,6 +160,7 @@ async def concurrent(
     return {
         "agents": agents,
         "ops_per_agent": ops_per_agent,
+        "think_seconds": think_seconds,
         "connect_failures": connect_failures,
         "connect_seconds": round((started_at[0] if started_at else finished) - connect_started, 2),
         "calls": calls,
@@ -212,6 +218,13 @@ async def cache_phase(server: ServerProcess, agents: int, ops_per_agent: int) ->
     }
 
 
+#: Paced phases: agents pausing a mean of ``PACED_THINK`` seconds between calls (not a goal of
+#: issue 15, whose p95 goal is for the closed loop; they show what concurrency itself costs
+#: while the cores are not saturated).
+PACED_THINK = 1.0
+PACED_OPS = 20
+PACED_SEED = 7_000
+
 #: Calls the smallest concurrent phase makes at least: a 25-agent phase of 20 operations each
 #: lasted ~2 s, too short for a stable throughput (146-382 ops/s on the same code).
 MIN_CALLS_PER_PHASE = 2000
@@ -249,6 +262,15 @@ async def run_suite(
         ops = phase_ops(min(phases, default=1), ops_per_agent, min_calls)
         out["concurrency"] = [await concurrent(server, n, ops, MIX, seed=n) for n in phases]
         out["read_heavy"] = await cache_phase(server, 10, max(ops_per_agent, 30))
+        # Last, so the figures above are taken as in earlier runs.
+        crowds = sorted(set(phases))
+        if len(crowds) > 1:  # the smallest and the largest crowd again, thinking between calls
+            out["paced"] = [
+                await concurrent(
+                    server, n, PACED_OPS, MIX, seed=PACED_SEED + n, think_seconds=PACED_THINK
+                )
+                for n in (crowds[0], crowds[-1])
+            ]
     if search_sizes:  # its own server and data, after the suite's server has stopped
         out["search"] = await search_phase(search_sizes, search_calls, search_calls)
     out["machine"]["load_average_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
@@ -319,6 +341,35 @@ def render(out: dict[str, Any]) -> str:
             ],
         )
     )
+    if out.get("paced"):
+        think = out["paced"][0]["think_seconds"]
+        parts.append(
+            f"\nAgents that think (a pause of up to {2 * think:g} s, mean {think:g} s, between"
+            " calls; not a goal)"
+        )
+        parts.append(
+            table(
+                ["agents", "calls", "success", "ops/s", "p50 ms", "p95 ms", "cpu ms/op"],
+                [
+                    [
+                        p["agents"],
+                        p["calls"],
+                        f"{100 * p['success_rate']:.2f}%",
+                        p["throughput_ops_s"],
+                        p["p50_ms"],
+                        p["p95_ms"],
+                        p["server_cpu_ms_per_op"],
+                    ]
+                    for p in out["paced"]
+                ],
+            )
+        )
+        small, big = out["paced"][0], out["paced"][-1]
+        if small["p95_ms"]:
+            parts.append(
+                f"p95 at {big['agents']} agents: {big['p95_ms'] / small['p95_ms']:.2f}x the "
+                f"{small['agents']}-agent p95"
+            )
     rh = out["read_heavy"]
     parts.append(
         f"\nRead-heavy (90 % get_messages): {rh['throughput_ops_s']} ops/s, p95 {rh['p95_ms']} ms, "
