@@ -92,8 +92,9 @@ async def concurrent(
     """Each agent lives in its own task (the SDK client must close where it opened): connect,
     wait until every agent is connected, run its operations, close. With ``urls`` (several
     instances sharing one database) the agents are spread over them in turn. With
-    ``think_seconds`` each agent pauses between operations, uniformly up to twice that (agents
-    that think, as model-driven ones do); without, it calls again at once (a closed loop)."""
+    ``think_seconds`` each agent pauses before each operation, uniformly up to twice that (agents
+    that think, as model-driven ones do, and do not start in step); without, it calls again at
+    once (a closed loop)."""
     urls = urls or [server.url]
     owner = Agent(server.url, f"owner-{seed}", "bench")
     await owner.connect()
@@ -139,9 +140,9 @@ async def concurrent(
             rng = random.Random(seed * 10_000 + index)
             session = sessions[index % len(sessions)]
             for step in range(ops_per_agent):
-                await agent.mixed_op(rng, choose(rng, mix), session, mine, step)
-                if think_seconds:
+                if think_seconds:  # before the first call too: agents do not start in step
                     await asyncio.sleep(rng.uniform(0, 2 * think_seconds))
+                await agent.mixed_op(rng, choose(rng, mix), session, mine, step)
         finally:
             await agent.close()
         return mine
