@@ -219,7 +219,7 @@ async def cache_phase(server: ServerProcess, agents: int, ops_per_agent: int) ->
     }
 
 
-#: Paced phases: agents pausing a mean of ``PACED_THINK`` seconds between calls (not a goal of
+#: Paced phases: agents pausing a mean of ``PACED_THINK`` seconds before each call (not a goal of
 #: issue 15, whose p95 goal is for the closed loop; they show what concurrency itself costs
 #: while the cores are not saturated).
 PACED_THINK = 1.0
@@ -345,8 +345,8 @@ def render(out: dict[str, Any]) -> str:
     if out.get("paced"):
         think = out["paced"][0]["think_seconds"]
         parts.append(
-            f"\nAgents that think (a pause of up to {2 * think:g} s, mean {think:g} s, between"
-            " calls; not a goal)"
+            f"\nAgents that think (a pause of up to {2 * think:g} s, mean {think:g} s, before each"
+            " call; not a goal)"
         )
         parts.append(
             table(
