@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from shared_context.bootstrap import open_services
 from shared_context.cache import VersionedLRU
@@ -121,6 +121,20 @@ async def test_another_process_posting_or_hiding_keeps_closed_pages_true(tmp_pat
         assert [m.id for m in now.messages] == await truth(fetch, BEN, sid, 10)
 
 
+async def builds_over_an_append(cache: ReadCache) -> int:
+    """How often a page with more after it is built when read before and after an append."""
+    builds: list[int] = []
+
+    async def build() -> tuple[list[Message], bool]:
+        builds.append(1)
+        return [], True
+
+    for version in (1, 2):  # an append moved the version on
+        page = await cache.page("k", version, build, rewrites=cache.applied_rewrites("s"))
+        assert isinstance(page, MessagePage)
+    return len(builds)
+
+
 async def test_without_ordered_appends_no_page_outlives_its_version(tmp_path: Path) -> None:
     """A cache told ids may commit out of order keeps pages under the full version only."""
     async with open_services(make_settings(tmp_path / "d")) as app:
@@ -133,19 +147,7 @@ async def test_without_ordered_appends_no_page_outlives_its_version(tmp_path: Pa
                 ttl_seconds=60,
                 appends_in_id_order=ordered,
             )
-            builds = [0]
-
-            def build(builds: list[int] = builds) -> Callable[[], Awaitable[Any]]:
-                async def run() -> tuple[list[Message], bool]:
-                    builds[0] += 1
-                    return [], True  # a page with more after it
-
-                return run
-
-            for version in (1, 2):  # an append moved the version on
-                page = await cache.page("k", version, build(), rewrites=cache.applied_rewrites("s"))
-                assert isinstance(page, MessagePage)
-            assert builds[0] == builds_expected
+            assert await builds_over_an_append(cache) == builds_expected
             assert (cache.rewrites is None) is not ordered
 
 

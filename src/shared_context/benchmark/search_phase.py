@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
@@ -43,6 +43,7 @@ from shared_context.domain.permissions import AGENT_CEILING
 from shared_context.domain.validation import dumps
 from shared_context.services.container import Services
 
+T = TypeVar("T")
 SEARCHER = Principal("alice", "claude", AGENT_CEILING)
 SENDERS = [("alice", "claude"), ("bob", "claude"), ("gina", "gemini"), ("carl", "codex")]
 # Before issue 15's work (bench/results/search-workload-2026-12-01-before.json): the figures
@@ -164,13 +165,11 @@ async def over_http(
             search_ms, ping_ms, inside_ms, cpu = [], [], [], 0.0
             bodies: list[dict[str, Any]] = []
             for i in range(calls + 5):
-                started = time.perf_counter()
-                await pinger.ping()
-                ping = (time.perf_counter() - started) * 1000
+                ping, _ = await clocked(pinger.ping())
                 cpu_before = server.cpu_seconds()
-                started = time.perf_counter()
-                body = await searcher.call("search_context", session_id=sid, query=queries[i])
-                took = (time.perf_counter() - started) * 1000
+                took, body = await clocked(
+                    searcher.call("search_context", session_id=sid, query=queries[i])
+                )
                 if i >= 5:  # the first calls warm the server
                     search_ms.append(took)
                     ping_ms.append(ping)
@@ -179,14 +178,12 @@ async def over_http(
                     cpu += server.cpu_seconds() - cpu_before
             page_ms, page_ping_ms, page_bytes = [], [], []
             for i in range(calls + 5):
-                started = time.perf_counter()
-                await pinger.ping()
-                ping = (time.perf_counter() - started) * 1000
-                started = time.perf_counter()
-                page = await searcher.call(
-                    "get_messages", session_id=sid, limit=10, since_id=first_id + 37 * i % 900
+                ping, _ = await clocked(pinger.ping())
+                paged, page = await clocked(
+                    searcher.call(
+                        "get_messages", session_id=sid, limit=10, since_id=first_id + 37 * i % 900
+                    )
                 )
-                paged = (time.perf_counter() - started) * 1000
                 if i >= 5:
                     page_ms.append(paged)
                     page_ping_ms.append(ping)
@@ -220,6 +217,13 @@ async def over_http(
         "calls": calls,
         "client": "official MCP SDK mcp.Client over Streamable HTTP",
     }
+
+
+async def clocked(call: Awaitable[T]) -> tuple[float, T]:
+    """Milliseconds the call took, and its result."""
+    started = time.perf_counter()
+    result = await call
+    return (time.perf_counter() - started) * 1000, result
 
 
 async def schema_check_ms(agent: Agent, tool: str, bodies: list[dict[str, Any]]) -> float:
@@ -344,8 +348,8 @@ def render_search(out: dict[str, Any]) -> str:
             over += (
                 f"; in the server's search {http['server_search_p50_ms']} ms, client schema "
                 f"check {http['client_schema_check_p50_ms']} ms; a 10-message page (no search, "
-                f"{http.get('page10_mean_bytes', '?')} vs "
-                f"{http.get('search_result_mean_bytes', '?')} bytes) {http['page10_p50_ms']} ms "
+                f"{http['page10_mean_bytes']} vs {http['search_result_mean_bytes']} bytes) "
+                f"{http['page10_p50_ms']} ms "
                 f"({http['page10_p50_ratio_to_ping']}x)"
             )
         lines.append(

@@ -288,6 +288,41 @@ def goals(out: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def phase_table(phases: list[dict[str, Any]]) -> str:
+    """One row per concurrent phase (closed-loop or paced)."""
+    return table(
+        [
+            "agents",
+            "ops/agent",
+            "calls",
+            "success",
+            "ops/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "cpu ms/op",
+            "client cpu ms/op",
+            "rss MB",
+        ],
+        [
+            [
+                p["agents"],
+                p.get("ops_per_agent", "-"),
+                p["calls"],
+                f"{100 * p['success_rate']:.2f}%",
+                p["throughput_ops_s"],
+                p["p50_ms"],
+                p["p95_ms"],
+                p["p99_ms"],
+                p["server_cpu_ms_per_op"],
+                p.get("client_cpu_ms_per_op", "-"),
+                p["rss_mb"],
+            ]
+            for p in phases
+        ],
+    )
+
+
 def render(out: dict[str, Any]) -> str:
     tools = out["single_agent"]["tools"]
     parts = ["Single agent over Streamable HTTP (official MCP SDK client)"]
@@ -309,62 +344,14 @@ def render(out: dict[str, Any]) -> str:
         f"{machine.get('client_event_loop')}"
     )
     parts.append("\nConcurrent agents, mixed workload")
-    parts.append(
-        table(
-            [
-                "agents",
-                "ops/agent",
-                "calls",
-                "success",
-                "ops/s",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "cpu ms/op",
-                "client cpu ms/op",
-                "rss MB",
-            ],
-            [
-                [
-                    p["agents"],
-                    p.get("ops_per_agent", "-"),
-                    p["calls"],
-                    f"{100 * p['success_rate']:.2f}%",
-                    p["throughput_ops_s"],
-                    p["p50_ms"],
-                    p["p95_ms"],
-                    p["p99_ms"],
-                    p["server_cpu_ms_per_op"],
-                    p.get("client_cpu_ms_per_op", "-"),
-                    p["rss_mb"],
-                ]
-                for p in out["concurrency"]
-            ],
-        )
-    )
+    parts.append(phase_table(out["concurrency"]))
     if out.get("paced"):
         think = out["paced"][0]["think_seconds"]
         parts.append(
             f"\nAgents that think (a pause of up to {2 * think:g} s, mean {think:g} s, before each"
             " call; not a goal)"
         )
-        parts.append(
-            table(
-                ["agents", "calls", "success", "ops/s", "p50 ms", "p95 ms", "cpu ms/op"],
-                [
-                    [
-                        p["agents"],
-                        p["calls"],
-                        f"{100 * p['success_rate']:.2f}%",
-                        p["throughput_ops_s"],
-                        p["p50_ms"],
-                        p["p95_ms"],
-                        p["server_cpu_ms_per_op"],
-                    ]
-                    for p in out["paced"]
-                ],
-            )
-        )
+        parts.append(phase_table(out["paced"]))
         small, big = out["paced"][0], out["paced"][-1]
         if small["p95_ms"]:
             parts.append(

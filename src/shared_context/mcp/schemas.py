@@ -9,9 +9,9 @@ messages validates in ~0.83 ms instead of ~1.08 ms (``jsonschema`` 4, this machi
 ``additionalProperties: true`` is the default of JSON Schema: an object schema without it
 accepts exactly the same objects (unless ``unevaluatedProperties`` applies, for which the
 keyword marks extra properties as evaluated: a schema using it anywhere is left as it is), and
-SPEC §14 (fields may be added) still holds. Written out,
-``jsonschema`` walks every key of every object against it: a page of 50 messages validated in
-1.87 ms with it and 1.69 ms without (``omit_default_open``).
+SPEC §14 (fields may be added) still holds. Written out, ``jsonschema`` walks every key of every
+object against it: a page of 50 messages validated in 1.87 ms with it and 1.69 ms without
+(``omit_default_open``).
 """
 
 from __future__ import annotations
